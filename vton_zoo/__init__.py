@@ -1,0 +1,25 @@
+"""vton-zoo: the published flow-based virtual try-on networks behind one interface.
+
+>>> import vton_zoo
+>>> vton_zoo.list_models()                                  # doctest: +SKIP
+>>> model = vton_zoo.load_official("pf-afn", "warp_model_final.pth", "gen_model_final.pth")  # doctest: +SKIP
+>>> out = model({"person": p, "garment": g, "garment_mask": m})  # doctest: +SKIP
+
+Importing the package registers the models and does nothing else: no download, no CUDA initialisation.
+"""
+
+__version__ = "0.1.0"
+
+from .checkpoints import load_official, save_safetensors  # noqa: E402
+from .registry import ModelSpec, create_model, get_spec, list_models, register_model  # noqa: E402
+
+__all__ = [
+    "ModelSpec",
+    "__version__",
+    "create_model",
+    "get_spec",
+    "list_models",
+    "load_official",
+    "register_model",
+    "save_safetensors",
+]

@@ -1,0 +1,197 @@
+"""CUDA kernels for ``correlation`` compiled with ``cupy.RawModule``; imported lazily, never at package import.
+
+Kernel layout (written for this project; the semantics are those of the official PF-AFN kernel, §1.1):
+
+* forward: one thread per output pixel (b, y, x) keeps the (2d+1)^2 accumulators in registers and walks the
+  channels once, so ``first`` is read once instead of once per displacement. Reads are coalesced along x.
+* backward: one thread per input element (b, c, y, x) produces both gradients at that position:
+  ``grad_first = 1/C * sum_k g[k, y, x] * second[y+dy, x+dx]`` and
+  ``grad_second = 1/C * sum_k g[k, y-dy, x-dx] * first[y-dy, x-dx]``.
+
+All arithmetic accumulates in float32 (also for fp16 tensors). Modules are compiled once per
+(device, dtype, max_displacement, stride) and launched on torch's current CUDA stream.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import torch
+
+_SOURCE = r"""
+#include <cuda_fp16.h>
+
+__device__ __forceinline__ float load(const float* p, long long i) { return p[i]; }
+__device__ __forceinline__ float load(const __half* p, long long i) { return __half2float(p[i]); }
+__device__ __forceinline__ void store(float* p, long long i, float v) { p[i] = v; }
+__device__ __forceinline__ void store(__half* p, long long i, float v) { p[i] = __float2half(v); }
+
+#define D MAX_DISP
+#define S STRIDE
+#define N (2 * D + 1)
+
+extern "C" __global__ void corr_forward(const T* __restrict__ first, const T* __restrict__ second,
+                                        T* __restrict__ out, const int B, const int C, const int H, const int W) {
+    const long long pixel = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+    const long long plane = (long long)H * W;
+    if (pixel >= (long long)B * plane) return;
+    const int x = pixel % W;
+    const int y = (pixel / W) % H;
+    const int b = pixel / plane;
+    float acc[N * N];
+#pragma unroll
+    for (int k = 0; k < N * N; ++k) acc[k] = 0.f;
+    const T* f = first + (long long)b * C * plane + (long long)y * W + x;
+    const T* s = second + (long long)b * C * plane;
+    for (int c = 0; c < C; ++c) {
+        const float fv = load(f, (long long)c * plane);
+        const T* sc = s + (long long)c * plane;
+#pragma unroll
+        for (int i = 0; i < N; ++i) {
+            const int y2 = y + (i - D) * S;
+            if (y2 < 0 || y2 >= H) continue;
+#pragma unroll
+            for (int j = 0; j < N; ++j) {
+                const int x2 = x + (j - D) * S;
+                if (x2 < 0 || x2 >= W) continue;
+                acc[i * N + j] += fv * load(sc, (long long)y2 * W + x2);
+            }
+        }
+    }
+    const float inv_c = 1.f / (float)C;
+    T* o = out + (long long)b * (N * N) * plane + (long long)y * W + x;
+#pragma unroll
+    for (int k = 0; k < N * N; ++k) store(o, (long long)k * plane, acc[k] * inv_c);
+}
+
+extern "C" __global__ void corr_backward(const T* __restrict__ grad_out, const T* __restrict__ first,
+                                         const T* __restrict__ second, T* __restrict__ grad_first,
+                                         T* __restrict__ grad_second, const int B, const int C, const int H,
+                                         const int W) {
+    const long long index = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+    const long long plane = (long long)H * W;
+    if (index >= (long long)B * C * plane) return;
+    const int x = index % W;
+    const int y = (index / W) % H;
+    const long long bc = index / plane;
+    const int b = bc / C;
+    const T* g = grad_out + (long long)b * (N * N) * plane;
+    const T* f = first + bc * plane;
+    const T* s = second + bc * plane;
+    float gf = 0.f, gs = 0.f;
+#pragma unroll
+    for (int i = 0; i < N; ++i) {
+        const int dy = (i - D) * S;
+#pragma unroll
+        for (int j = 0; j < N; ++j) {
+            const int dx = (j - D) * S;
+            const int k = i * N + j;
+            const int y2 = y + dy, x2 = x + dx;  // where second is read for out[k, y, x]
+            if (y2 >= 0 && y2 < H && x2 >= 0 && x2 < W)
+                gf += load(g, (long long)k * plane + (long long)y * W + x) * load(s, (long long)y2 * W + x2);
+            const int y1 = y - dy, x1 = x - dx;  // the output pixel that read second[y, x] at displacement k
+            if (y1 >= 0 && y1 < H && x1 >= 0 && x1 < W)
+                gs += load(g, (long long)k * plane + (long long)y1 * W + x1) * load(f, (long long)y1 * W + x1);
+        }
+    }
+    const float inv_c = 1.f / (float)C;
+    store(grad_first, index, gf * inv_c);
+    store(grad_second, index, gs * inv_c);
+}
+"""
+
+_TYPE_NAMES = {torch.float32: "float", torch.float16: "__half"}
+_THREADS = 256
+
+
+def _import_cupy():
+    import cupy  # noqa: PLC0415  (lazy on purpose: nothing CUDA-related at import)
+
+    return cupy
+
+
+def unavailable_reason(dtype: torch.dtype) -> str:
+    """Why the CuPy path cannot run for ``dtype`` here ('' when it can)."""
+    if dtype not in _TYPE_NAMES:
+        return f"the CuPy kernels support float32 and float16, not {dtype}"
+    if not torch.cuda.is_available():
+        return "CUDA is not available"
+    try:
+        cupy = _import_cupy()
+        cupy.cuda.runtime.getDeviceCount()
+    except Exception as exc:  # ImportError, CUDARuntimeError, missing libraries
+        return f"cupy is not usable: {type(exc).__name__}: {exc}"
+    return ""
+
+
+@functools.cache
+def _probe(dtype: torch.dtype) -> bool:
+    return unavailable_reason(dtype) == ""
+
+
+def supported(dtype: torch.dtype) -> bool:
+    """True when the CuPy kernels can run for CUDA tensors of ``dtype`` (checked once per dtype)."""
+    return _probe(dtype)
+
+
+@functools.cache
+def _kernels(device_index: int, dtype: torch.dtype, max_displacement: int, stride: int):
+    cupy = _import_cupy()
+    source = (f"#define T {_TYPE_NAMES[dtype]}\n#define MAX_DISP {max_displacement}\n#define STRIDE {stride}\n"
+              + _SOURCE)
+    with cupy.cuda.Device(device_index):
+        module = cupy.RawModule(code=source, options=("--std=c++14",))
+        return module.get_function("corr_forward"), module.get_function("corr_backward")
+
+
+def _launch(kernel, tensor: torch.Tensor, count: int, args: tuple) -> None:
+    cupy = _import_cupy()
+    index = tensor.device.index if tensor.device.index is not None else torch.cuda.current_device()
+    with cupy.cuda.Device(index):
+        stream = cupy.cuda.ExternalStream(torch.cuda.current_stream(tensor.device).cuda_stream)
+        blocks = (count + _THREADS - 1) // _THREADS
+        kernel((blocks,), (_THREADS,), args, stream=stream)
+
+
+class _CorrelationFunction(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, first: torch.Tensor, second: torch.Tensor, max_displacement: int, stride: int) -> torch.Tensor:
+        import numpy as np
+
+        first = first.contiguous()
+        second = second.contiguous()
+        batch, channels, height, width = first.shape
+        n = 2 * max_displacement + 1
+        out = first.new_empty(batch, n * n, height, width)
+        forward_kernel, _ = _kernels(first.device.index or 0, first.dtype, max_displacement, stride)
+        if out.numel():
+            _launch(forward_kernel, first, batch * height * width,
+                    (first.data_ptr(), second.data_ptr(), out.data_ptr(), np.int32(batch), np.int32(channels),
+                     np.int32(height), np.int32(width)))
+        ctx.save_for_backward(first, second)
+        ctx.params = (max_displacement, stride)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad_out: torch.Tensor):
+        import numpy as np
+
+        first, second = ctx.saved_tensors
+        max_displacement, stride = ctx.params
+        grad_out = grad_out.contiguous().to(first.dtype)
+        batch, channels, height, width = first.shape
+        grad_first = torch.empty_like(first)
+        grad_second = torch.empty_like(second)
+        _, backward_kernel = _kernels(first.device.index or 0, first.dtype, max_displacement, stride)
+        if first.numel():
+            _launch(backward_kernel, first, first.numel(),
+                    (grad_out.data_ptr(), first.data_ptr(), second.data_ptr(), grad_first.data_ptr(),
+                     grad_second.data_ptr(), np.int32(batch), np.int32(channels), np.int32(height), np.int32(width)))
+        return grad_first, grad_second, None, None
+
+
+def correlation_cupy(first: torch.Tensor, second: torch.Tensor, max_displacement: int, stride: int) -> torch.Tensor:
+    """Run the CUDA kernels (see the module docstring). Raises ``RuntimeError`` if CuPy cannot run."""
+    if not supported(first.dtype):
+        raise RuntimeError(f"CuPy correlation unavailable: {unavailable_reason(first.dtype)}")
+    return _CorrelationFunction.apply(first, second, max_displacement, stride)
