@@ -76,6 +76,7 @@ class ModelSpec:
     resolution: tuple[int, int]  # (H, W) the released weights were trained at
     resolutions: tuple[tuple[int, int], ...] = ()  # other (H, W) the official code supports
     size_multiple: int = 32  # H and W must be divisible by this
+    fixed_resolution: bool = False  # True: only `resolution` works (e.g. a Linear layer sized for it)
     # weights
     official_parts: tuple[str, ...] = ()  # sub-module names, in official checkpoint order
     official_param_counts: dict[str, int] = field(default_factory=dict)

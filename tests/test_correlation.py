@@ -1,0 +1,129 @@
+"""The correlation op: naive float64 oracle, autograd, dtypes, dispatch rules, and CuPy vs PyTorch on a GPU."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from vton_zoo.ops import correlation
+from vton_zoo.ops.correlation import correlation_naive, correlation_torch
+
+
+def _pair(shape=(2, 5, 7, 9), dtype=torch.float64, seed=0, device="cpu"):
+    g = torch.Generator().manual_seed(seed)
+    first = torch.randn(shape, generator=g, dtype=torch.float64)
+    second = torch.randn(shape, generator=g, dtype=torch.float64)
+    return first.to(device=device, dtype=dtype), second.to(device=device, dtype=dtype)
+
+
+@pytest.mark.parametrize("max_displacement,stride", [(3, 1), (1, 1), (2, 2), (0, 1)])
+def test_torch_path_matches_naive_oracle(max_displacement, stride):
+    first, second = _pair()
+    expected = correlation_naive(first, second, max_displacement, stride)
+    got = correlation(first, second, max_displacement=max_displacement, stride=stride, impl="torch")
+    assert got.shape == (2, (2 * max_displacement + 1) ** 2, 7, 9)
+    torch.testing.assert_close(got, expected, rtol=1e-12, atol=1e-12)
+
+
+def test_channel_order_and_zero_padding():
+    # A single bright pixel in `second` shows up in exactly one channel per first-pixel: (dy+3)*7 + (dx+3).
+    first = torch.ones(1, 2, 9, 9, dtype=torch.float64)
+    second = torch.zeros(1, 2, 9, 9, dtype=torch.float64)
+    second[0, :, 4, 6] = 1.0
+    out = correlation(first, second, impl="torch")
+    # At pixel (y=4, x=4) the bright pixel sits at dy=0, dx=+2 -> channel (0+3)*7 + (2+3) = 26.
+    assert out[0, :, 4, 4].nonzero().flatten().tolist() == [26]
+    assert out[0, 26, 4, 4] == 1.0  # mean over channels of 1*1
+    # Near the border nothing wraps around: pixel (0, 0) never sees (4, 6) (dy=+4 is out of range).
+    assert out[0, :, 0, 0].abs().sum() == 0
+
+
+def test_float32_matches_oracle():
+    first, second = _pair((1, 16, 6, 5), dtype=torch.float32, seed=3)
+    expected = correlation_naive(first, second)
+    torch.testing.assert_close(correlation(first, second, impl="torch").double(), expected, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+def test_low_precision_close_to_fp32(dtype):
+    first, second = _pair((2, 32, 8, 6), dtype=torch.float32, seed=1)
+    reference = correlation_torch(first, second)
+    got = correlation(first.to(dtype), second.to(dtype), impl="torch")
+    assert got.dtype == dtype
+    # Inputs rounded to dtype, accumulated in fp32: error of the order of the dtype's epsilon.
+    tol = 2e-2 if dtype == torch.bfloat16 else 3e-3
+    torch.testing.assert_close(got.float(), reference, rtol=tol, atol=tol)
+
+
+def test_gradcheck():
+    first, second = _pair((1, 3, 5, 4), seed=2)
+    first.requires_grad_(True)
+    second.requires_grad_(True)
+    assert torch.autograd.gradcheck(lambda a, b: correlation(a, b, max_displacement=2, impl="torch"),
+                                    (first, second))
+
+
+def test_dispatch_rules():
+    first, second = _pair((1, 2, 4, 4), dtype=torch.float32)
+    with pytest.raises(ValueError, match="impl='cupy' needs CUDA tensors"):
+        correlation(first, second, impl="cupy")
+    with pytest.raises(ValueError, match="impl must be one of"):
+        correlation(first, second, impl="triton")
+    with pytest.raises(ValueError, match="same shape"):
+        correlation(first, second[:, :1])
+    with pytest.raises(ValueError, match="share dtype"):
+        correlation(first, second.double())
+    # auto on CPU is the torch path, silently
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        torch.testing.assert_close(correlation(first, second), correlation_torch(first, second))
+
+
+# --------------------------------------------------------------------------------------------- GPU (marker: cuda)
+
+cuda = pytest.mark.cuda
+
+
+@cuda
+@pytest.mark.parametrize("dtype,tol", [(torch.float32, 1e-5), (torch.float16, 2e-3)])
+@pytest.mark.parametrize("shape", [(2, 256, 8, 6), (1, 64, 64, 48), (3, 7, 5, 9)])
+def test_cupy_matches_torch_forward_backward(dtype, tol, shape):
+    if not torch.cuda.is_available():
+        pytest.skip("CUDA not available")
+    first, second = _pair(shape, dtype=torch.float32, seed=4, device="cuda")
+    first, second = first.to(dtype).requires_grad_(True), second.to(dtype).requires_grad_(True)
+    out_cupy = correlation(first, second, impl="cupy")
+    grad = torch.randn_like(out_cupy)
+    g1_cupy, g2_cupy = torch.autograd.grad(out_cupy, (first, second), grad)
+    out_torch = correlation(first, second, impl="torch")
+    g1_torch, g2_torch = torch.autograd.grad(out_torch, (first, second), grad)
+    assert out_cupy.dtype == dtype
+    torch.testing.assert_close(out_cupy.float(), out_torch.float(), rtol=tol, atol=tol)
+    torch.testing.assert_close(g1_cupy.float(), g1_torch.float(), rtol=tol, atol=tol * 10)
+    torch.testing.assert_close(g2_cupy.float(), g2_torch.float(), rtol=tol, atol=tol * 10)
+
+
+@cuda
+def test_cupy_gradcheck_fp32_against_fp64_reference():
+    if not torch.cuda.is_available():
+        pytest.skip("CUDA not available")
+    first, second = _pair((1, 4, 6, 5), seed=5)
+    expected = correlation_naive(first, second)
+    got = correlation(first.float().cuda(), second.float().cuda(), impl="cupy").double().cpu()
+    torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-6)
+
+
+@cuda
+def test_auto_uses_cupy_on_cuda():
+    if not torch.cuda.is_available():
+        pytest.skip("CUDA not available")
+    from vton_zoo.ops import _correlation_cupy
+
+    assert _correlation_cupy.supported(torch.float32), _correlation_cupy.unavailable_reason(torch.float32)
+    first, second = _pair((1, 8, 6, 5), dtype=torch.float32, device="cuda")
+    first.requires_grad_(True)
+    out = correlation(first, second)  # auto
+    assert "CorrelationFunction" in type(out.grad_fn).__name__
+    torch.testing.assert_close(out, correlation(first, second, impl="cupy"))
