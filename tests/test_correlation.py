@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from vton_zoo.ops import correlation
-from vton_zoo.ops.correlation import correlation_naive, correlation_torch
+from vton_zoo.ops.correlation import correlation_naive, correlation_shift_loop, correlation_torch
 
 
 def _pair(shape=(2, 5, 7, 9), dtype=torch.float64, seed=0, device="cpu"):
@@ -23,6 +23,18 @@ def test_torch_path_matches_naive_oracle(max_displacement, stride):
     got = correlation(first, second, max_displacement=max_displacement, stride=stride, impl="torch")
     assert got.shape == (2, (2 * max_displacement + 1) ** 2, 7, 9)
     torch.testing.assert_close(got, expected, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("tile", [1, 4, 32])
+@pytest.mark.parametrize("shape", [(1, 3, 5, 11), (2, 4, 9, 6)])
+def test_gemm_tiles_and_shift_loop_match_oracle(tile, shape):
+    first, second = _pair(shape, seed=7)
+    expected = correlation_naive(first, second, 3, 1)
+    torch.testing.assert_close(correlation_torch(first, second, tile=tile), expected, rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(correlation_shift_loop(first, second), expected, rtol=1e-12, atol=1e-12)
+    expected2 = correlation_naive(first, second, 2, 2)
+    torch.testing.assert_close(correlation_torch(first, second, max_displacement=2, stride=2, tile=tile), expected2,
+                               rtol=1e-12, atol=1e-12)
 
 
 def test_channel_order_and_zero_padding():
@@ -55,12 +67,12 @@ def test_low_precision_close_to_fp32(dtype):
     torch.testing.assert_close(got.float(), reference, rtol=tol, atol=tol)
 
 
-def test_gradcheck():
-    first, second = _pair((1, 3, 5, 4), seed=2)
+@pytest.mark.parametrize("fn", [correlation_torch, correlation_shift_loop])
+def test_gradcheck(fn):
+    first, second = _pair((1, 3, 5, 7), seed=2)
     first.requires_grad_(True)
     second.requires_grad_(True)
-    assert torch.autograd.gradcheck(lambda a, b: correlation(a, b, max_displacement=2, impl="torch"),
-                                    (first, second))
+    assert torch.autograd.gradcheck(lambda a, b: fn(a, b, max_displacement=2), (first, second))
 
 
 def test_dispatch_rules():

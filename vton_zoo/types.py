@@ -7,6 +7,10 @@ The parity fixtures map the official variable names onto these (``manifest["cano
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover
+    import torch
 
 # Value ranges used throughout the zoo.
 RANGE_SIGNED = (-1.0, 1.0)  # ToTensor then Normalize(0.5, 0.5): RGB images, pose maps
@@ -64,3 +68,22 @@ FLOW_OUTPUTS = {
     "composite_mask": mask("sigmoid(mask logit) * warped_mask: where the warped garment is kept"),
     "tryon": image("final try-on image, [-1, 1]"),
 }
+
+
+def random_inputs(inputs: dict[str, TensorSpec], batch: int, size: tuple[int, int], seed: int = 0,
+                  device: str | torch.device = "cpu", dtype: torch.dtype | None = None) -> dict[str, torch.Tensor]:
+    """Random tensors that satisfy an input spec (binary 1-channel masks, uniform images): for tests and benchmarks."""
+    import torch
+
+    height, width = size
+    g = torch.Generator().manual_seed(seed)
+    out = {}
+    for name, tspec in inputs.items():
+        shape = (batch, tspec.channels, height, width)
+        if tspec.value_range == RANGE_UNIT and tspec.channels == 1:
+            value = (torch.rand(shape, generator=g) > 0.5).float()
+        else:
+            lo, hi = max(tspec.value_range[0], -1.0), min(tspec.value_range[1], 1.0)
+            value = lo + (hi - lo) * torch.rand(shape, generator=g)
+        out[name] = value.to(device=device, dtype=dtype or torch.float32)
+    return out

@@ -7,9 +7,9 @@ Semantics of the official CuPy kernel (architectures.md §1.1), kernel size 1, s
 for ``dy, dx in -d..d`` (``d = max_displacement``, 3 in every released model, giving 49 channels), with positions
 outside the image contributing 0 (zero padding). ``dy`` is the outer (vertical) index, ``dx`` the inner one.
 
-``impl="torch"`` is the readable reference: a loop over the displacements, each a multiply and a channel mean, so
-memory stays O(C*H*W) per displacement (an ``unfold`` would need (2d+1)^2 times that). It runs on any device and dtype
-with autograd. ``impl="cupy"`` runs forward and backward CUDA kernels (``_correlation_cupy``), fp32 and fp16, on
+``impl="torch"`` runs on any device and dtype with autograd: batched GEMMs over row tiles (``correlation_torch``),
+about 10x faster on CPU than the plain loop over displacements (``correlation_shift_loop``), which is kept as the
+readable reference; memory stays O(C*H*W) per displacement either way. ``impl="cupy"`` runs forward and backward CUDA kernels (``_correlation_cupy``), fp32 and fp16, on
 torch's current stream. ``impl="auto"`` picks CuPy for CUDA tensors when it works, else the torch path.
 """
 
@@ -77,11 +77,53 @@ def _warn_fallback(reason: str) -> None:
 
 
 def correlation_torch(first: torch.Tensor, second: torch.Tensor, *, max_displacement: int = 3,
-                      stride: int = 1) -> torch.Tensor:
-    """Reference implementation: one multiply + channel mean per displacement.
+                      stride: int = 1, tile: int = 32) -> torch.Tensor:
+    """PyTorch implementation as banded matrix products (the default off-GPU path).
 
-    Low-precision inputs (fp16/bf16) are multiplied and summed in float32 and cast back, like the CuPy kernel's
-    float accumulator, so the result is as exact as the output dtype allows.
+    For each vertical displacement, the channels-last rows of ``first`` are cut into tiles of ``tile`` pixels and
+    multiplied (one batched GEMM) with the matching window of ``second`` (the tile widened by the horizontal
+    displacement range); the (2d+1) diagonals of each tile's product are the correlation values. This computes the
+    same sums as ``correlation_shift_loop`` with GEMM kernels instead of 49 memory-bound multiply-and-reduce passes
+    (about 10x faster on CPU), and holds O(C*H*W) extra memory per vertical displacement. Low-precision inputs are
+    computed in float32 and cast back. Autograd flows through the matmuls.
+    """
+    n = 2 * max_displacement + 1
+    reach = max_displacement * stride
+    batch, channels, height, width = first.shape
+    compute_dtype = torch.float32 if first.dtype in (torch.float16, torch.bfloat16) else first.dtype
+    tile = max(1, min(tile, width))
+    padded_width = -(-width // tile) * tile
+    tiles = padded_width // tile
+    first_rows = first.to(compute_dtype).permute(0, 2, 3, 1)  # [B, H, W, C]
+    if padded_width != width:
+        first_rows = F.pad(first_rows, (0, 0, 0, padded_width - width))
+    first_tiles = first_rows.reshape(batch, height, tiles, tile, channels)
+    second_rows = F.pad(second.to(compute_dtype), (reach, reach + padded_width - width, reach, reach))
+    second_rows = second_rows.permute(0, 2, 3, 1).contiguous()  # [B, H+2r, Wp+2r, C], zeros outside the image
+    window = tile + 2 * reach
+    planes = []
+    for i in range(n):  # vertical displacement dy = (i - d) * stride
+        rows = second_rows[:, i * stride:i * stride + height]  # [B, H, Wp+2r, C]
+        windows = rows.as_strided((batch, height, tiles, window, channels),
+                                  (rows.stride(0), rows.stride(1), tile * channels, channels, 1),
+                                  rows.storage_offset())
+        products = torch.matmul(first_tiles, windows.transpose(-1, -2))  # [B, H, tiles, T, T+2r]
+        # out[x, j] = products[x, x + j*stride]: the j-th diagonal of each tile
+        diagonals = products.as_strided((batch, height, tiles, tile, n),
+                                        (products.stride(0), products.stride(1), products.stride(2),
+                                         window + 1, stride), products.storage_offset())
+        planes.append(diagonals.reshape(batch, height, padded_width, n)[:, :, :width])
+    out = torch.stack(planes, 1)  # [B, dy, H, W, dx]
+    out = out.permute(0, 1, 4, 2, 3).reshape(batch, n * n, height, width) / channels
+    return out.to(first.dtype)
+
+
+def correlation_shift_loop(first: torch.Tensor, second: torch.Tensor, *, max_displacement: int = 3,
+                           stride: int = 1) -> torch.Tensor:
+    """The plainest implementation: one multiply + channel mean per displacement (what the fixtures were made with).
+
+    Memory stays O(C*H*W) per displacement (an ``unfold`` would need (2d+1)^2 times that). Kept as a readable
+    reference and a cross-check of ``correlation_torch``.
     """
     d = max_displacement * stride
     height, width = first.shape[-2:]
