@@ -75,7 +75,7 @@ def test_gradcheck(fn):
     assert torch.autograd.gradcheck(lambda a, b: fn(a, b, max_displacement=2), (first, second))
 
 
-def test_dispatch_rules():
+def test_dispatch_rules(monkeypatch):
     first, second = _pair((1, 2, 4, 4), dtype=torch.float32)
     with pytest.raises(ValueError, match="impl='cupy' needs CUDA tensors"):
         correlation(first, second, impl="cupy")
@@ -83,8 +83,15 @@ def test_dispatch_rules():
         correlation(first, second, impl="triton")
     with pytest.raises(ValueError, match="same shape"):
         correlation(first, second[:, :1])
-    with pytest.raises(ValueError, match="share dtype"):
-        correlation(first, second.double())
+    mixed = correlation(first, second.double())  # promoted, as under autocast
+    assert mixed.dtype == torch.float64
+    torch.testing.assert_close(mixed, correlation(first.double(), second.double()))
+    monkeypatch.setenv("VTON_ZOO_CORRELATION", "loop")
+    torch.testing.assert_close(correlation(first, second), correlation_shift_loop(first, second))
+    monkeypatch.setenv("VTON_ZOO_CORRELATION", "bogus")
+    with pytest.raises(ValueError, match="impl must be one of"):
+        correlation(first, second)
+    monkeypatch.delenv("VTON_ZOO_CORRELATION")
     # auto on CPU is the torch path, silently
     import warnings
 

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 import vton_zoo
-from tests._inputs import random_inputs, input_size
+from tests._inputs import input_size, random_inputs
 from vton_zoo.registry import ModelSpec, register_model
 
 MODELS = vton_zoo.list_models()

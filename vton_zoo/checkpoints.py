@@ -1,6 +1,7 @@
 """Checkpoints: official containers -> state dicts, strict loading, and the zoo's safetensors format.
 
-Official ``.pth``/``.pt`` files are read only with ``torch.load(weights_only=True)``: no code is ever unpickled. The one
+Official ``.pth``/``.pt`` files are read only with ``torch.load(weights_only=True)``: no code is ever unpickled.
+The one
 non-tensor object the official training scripts pickle, DAFlow's ``argparse.Namespace`` of options, is allow-listed
 (it only carries plain attribute values).
 """

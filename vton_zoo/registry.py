@@ -155,9 +155,9 @@ def create_model(
 
     Args:
         name: a name from ``list_models()``.
-        weights: ``None`` (freshly initialised), a folder holding ``model.safetensors`` + ``config.json`` (the zoo's own
-            format, see ``python -m vton_zoo.convert``), or ``"hub:OWNER/REPO[@REVISION]"`` for such a folder on the
-            Hugging Face Hub.
+        weights: ``None`` (freshly initialised), a folder holding ``model.safetensors`` + ``config.json`` (the zoo's
+            own format, see ``python -m vton_zoo.convert``), or ``"hub:OWNER/REPO[@REVISION]"`` for such a folder
+            on the Hugging Face Hub.
         device: where to put the model.
         dtype: floating dtype of the parameters (e.g. ``torch.float16`` on GPU).
         **config: model-specific options (e.g. ``align_corners`` for RMGN); a weights folder's ``config.json``
@@ -166,7 +166,7 @@ def create_model(
     Returns:
         The model, in eval mode, with ``model.spec`` attached.
     """
-    spec = get_spec(name)
+    get_spec(name)  # validates the name
     builder = _REGISTRY[name][1]
     if weights is None:
         model = builder(**config)

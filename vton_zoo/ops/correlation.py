@@ -9,13 +9,15 @@ outside the image contributing 0 (zero padding). ``dy`` is the outer (vertical) 
 
 ``impl="torch"`` runs on any device and dtype with autograd: batched GEMMs over row tiles (``correlation_torch``),
 about 10x faster on CPU than the plain loop over displacements (``correlation_shift_loop``), which is kept as the
-readable reference; memory stays O(C*H*W) per displacement either way. ``impl="cupy"`` runs forward and backward CUDA kernels (``_correlation_cupy``), fp32 and fp16, on
+readable reference; memory stays O(C*H*W) per displacement either way.
+``impl="cupy"`` runs forward and backward CUDA kernels (``_correlation_cupy``), fp32 and fp16, on
 torch's current stream. ``impl="auto"`` picks CuPy for CUDA tensors when it works, else the torch path.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import warnings
 
 import torch
@@ -23,7 +25,10 @@ import torch.nn.functional as F
 
 logger = logging.getLogger(__name__)
 
-_IMPLS = ("auto", "torch", "cupy")
+_IMPLS = ("auto", "torch", "cupy", "loop")
+# Process-wide default for impl="auto" (e.g. VTON_ZOO_CORRELATION=torch to never use CuPy, =loop for the plain
+# reference loop in benchmarks).
+ENV_VAR = "VTON_ZOO_CORRELATION"
 _warned_fallback = False
 
 
@@ -36,19 +41,24 @@ def correlation(first: torch.Tensor, second: torch.Tensor, *, max_displacement: 
         second: (B, C, H, W) features compared at each displacement; the person features.
         max_displacement: d; the output has (2d + 1)^2 channels.
         stride: displacement step (1 in every released model). Output positions are the full H x W grid.
-        impl: ``"auto"``, ``"torch"`` or ``"cupy"``.
+        impl: ``"auto"``, ``"torch"``, ``"cupy"`` or ``"loop"`` (``correlation_shift_loop``). ``"auto"`` follows the
+            ``VTON_ZOO_CORRELATION`` environment variable when it is set.
 
     Returns:
         (B, (2d + 1)^2, H, W) in the inputs' dtype.
     """
+    if impl == "auto":
+        impl = os.environ.get(ENV_VAR, "auto") or "auto"
     if impl not in _IMPLS:
         raise ValueError(f"impl must be one of {_IMPLS}, got {impl!r}")
     if first.dim() != 4 or first.shape != second.shape:
         raise ValueError(f"correlation needs two (B, C, H, W) tensors of the same shape, got "
                          f"{tuple(first.shape)} and {tuple(second.shape)}")
-    if first.dtype != second.dtype or first.device != second.device:
-        raise ValueError(f"correlation inputs must share dtype and device, got {first.dtype}/{first.device} and "
-                         f"{second.dtype}/{second.device}")
+    if first.device != second.device:
+        raise ValueError(f"correlation inputs must be on the same device, got {first.device} and {second.device}")
+    if first.dtype != second.dtype:  # e.g. under autocast: a bf16 conv output meets an fp32 grid_sample output
+        common = torch.promote_types(first.dtype, second.dtype)
+        first, second = first.to(common), second.to(common)
     if max_displacement < 0 or stride < 1:
         raise ValueError(f"need max_displacement >= 0 and stride >= 1, got {max_displacement}, {stride}")
 
@@ -65,6 +75,8 @@ def correlation(first: torch.Tensor, second: torch.Tensor, *, max_displacement: 
         if _correlation_cupy.supported(first.dtype):
             return _correlation_cupy.correlation_cupy(first, second, max_displacement, stride)
         _warn_fallback(_correlation_cupy.unavailable_reason(first.dtype))
+    if impl == "loop":
+        return correlation_shift_loop(first, second, max_displacement=max_displacement, stride=stride)
     return correlation_torch(first, second, max_displacement=max_displacement, stride=stride)
 
 
