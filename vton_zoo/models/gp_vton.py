@@ -427,7 +427,8 @@ _WEIGHTS_NOTE = (
     "soon', issue #46), and issue #60 reports that the download links have expired, so no official weights can be "
     "obtained today: train the model with training/ (two stages: warp, then generator on the warp's outputs). If you "
     "have the files: `python -m vton_zoo.convert {name} PBAFN_warp_epoch_*.pth PBAFN_gen_epoch_*.pth --out DIR` "
-    "(the 1024x768 generator needs warp_downsample=2). A stray `aflow_net.weight` key in warp files is ignored.")
+    "and load the 1024x768 generator with `create_model('{name}', weights=DIR, warp_downsample=2)`. A stray "
+    "`aflow_net.weight` key in warp files is ignored.")
 
 SPEC = ModelSpec(
     name="gp-vton",
@@ -507,7 +508,8 @@ DRESSCODE_SPEC = ModelSpec(
 
 
 class GPVTON(TryOnModel):
-    """``AFWM_Vitonhd_lrarms(51)`` warp + ``ResUnetGenerator(36, 4, 5)``: ``test_warping.py`` then ``test_tryon.py``."""
+    """``AFWM_Vitonhd_lrarms(51)`` warp + ``ResUnetGenerator(36, 4, 5)``, chained as ``test_warping.py`` and
+    ``test_tryon.py`` are."""
 
     spec = SPEC
     num_classes = 7

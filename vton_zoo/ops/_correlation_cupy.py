@@ -140,7 +140,7 @@ def _kernels(device_index: int, dtype: torch.dtype, max_displacement: int, strid
     source = (f"#define T {_TYPE_NAMES[dtype]}\n#define MAX_DISP {max_displacement}\n#define STRIDE {stride}\n"
               + _SOURCE)
     with cupy.cuda.Device(device_index):
-        module = cupy.RawModule(code=source, options=("--std=c++14",))
+        module = cupy.RawModule(code=source)
         return module.get_function("corr_forward"), module.get_function("corr_backward")
 
 
@@ -148,9 +148,11 @@ def _launch(kernel, tensor: torch.Tensor, count: int, args: tuple) -> None:
     cupy = _import_cupy()
     index = tensor.device.index if tensor.device.index is not None else torch.cuda.current_device()
     with cupy.cuda.Device(index):
+        # Launch on torch's current stream (also inside a CUDA-graph capture), not on CuPy's default stream.
         stream = cupy.cuda.ExternalStream(torch.cuda.current_stream(tensor.device).cuda_stream)
         blocks = (count + _THREADS - 1) // _THREADS
-        kernel((blocks,), (_THREADS,), args, stream=stream)
+        with stream:
+            kernel((blocks,), (_THREADS,), args)
 
 
 class _CorrelationFunction(torch.autograd.Function):
