@@ -39,6 +39,11 @@ class InferenceRunner:
         self.cuda_graphs = cuda_graphs and self.device.type == "cuda"
         if channels_last:
             self.model.to(memory_format=torch.channels_last)
+        if compile and self.device.type == "cpu":
+            # Freezing lets inductor fold conv+BN and pre-pack weights for oneDNN (inference only).
+            import torch._inductor.config as inductor_config
+
+            inductor_config.freezing = True
         self._forward = torch.compile(self.model, mode=compile_mode, dynamic=False) if compile else self.model
         self._graphs: dict[tuple, tuple[torch.cuda.CUDAGraph, dict, dict]] = {}
 
