@@ -72,7 +72,7 @@ class TryOnModel(nn.Module):
         m = spec.size_multiple
         if height % m or width % m or height == 0 or width == 0:
             raise ValueError(f"{spec.name} needs H and W divisible by {m} (its feature pyramid halves the size "
-                             f"{m.bit_length() - 1} times); got {height}x{width}. The released weights expect "
+                             f"{m.bit_length() - 1} times); got {height}x{width}. Its native resolution is "
                              f"{spec.resolution[0]}x{spec.resolution[1]}.")
         return size
 
