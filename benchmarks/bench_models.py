@@ -7,7 +7,7 @@ Each configuration runs in a fresh subprocess so its peak memory (RSS on CPU, ma
 "Optimised" must not change what the model computes: in fp32 the max |difference| to eager is printed beside it.
 Rows: eager-loop = eager fp32 with the plain correlation loop (what the official network definitions do with an
 exact PyTorch correlation); eager = our eager fp32 (GEMM correlation); then the presets.
-Presets: cpu = channels_last + torch.compile (fp32); cpu-bf16 = channels_last + bf16 autocast (no compile); gpu = fp16 autocast +
+Presets: cpu = channels_last + torch.compile (fp32); cpu-bf16 = channels_last + bf16 autocast (no compile);\ncpu-bf16-compile = both; gpu = fp16 autocast +
 channels_last + CUDA graphs. Individual flags override the preset.
 """
 
@@ -28,6 +28,7 @@ PRESETS = {
     "eager": {},
     "cpu": {"channels_last": True, "compile": True},
     "cpu-bf16": {"channels_last": True, "dtype": "bf16"},
+    "cpu-bf16-compile": {"channels_last": True, "dtype": "bf16", "compile": True},
     "gpu": {"channels_last": True, "dtype": "fp16", "cuda_graphs": True},
     "gpu-compile": {"channels_last": True, "dtype": "fp16", "compile": True, "compile_mode": "max-autotune"},
 }
@@ -70,6 +71,8 @@ def measure(args: argparse.Namespace) -> dict:
             eager = reference(one)
             fast = runner(one)
         result["max_abs_vs_eager"] = max(float((fast[k].float() - eager[k].float()).abs().max()) for k in eager)
+        result["rel_l2_vs_eager"] = max(float((fast[k].float() - eager[k].float()).norm()
+                                              / eager[k].float().norm().clamp_min(1e-12)) for k in eager)
     if args.batch > 1:
         many = random_inputs(spec.inputs, args.batch, size, seed=1, device=device)
         try:
@@ -97,7 +100,7 @@ def child_args(ns: argparse.Namespace, model: str, label: str, config: dict) -> 
         argv += ["--dtype", config["dtype"]]
     if config.get("compile_mode"):
         argv += ["--compile-mode", config["compile_mode"]]
-    if not label.startswith("eager") and not config.get("dtype"):
+    if not label.startswith("eager"):
         argv.append("--check-eager")
     return argv
 
@@ -108,6 +111,7 @@ def main() -> None:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--preset", nargs="+", default=None, choices=list(PRESETS),
                         help="configurations to compare with eager (default: cpu on CPU, gpu on CUDA)")
+    parser.add_argument("--no-loop", action="store_true", help="skip the eager-loop reference row")
     parser.add_argument("--size", default=None, help="HxW (default: the model's resolution)")
     parser.add_argument("--batch", type=int, default=16, help="batch for the throughput figure (1 to skip)")
     parser.add_argument("--threads", type=int, default=2)
@@ -135,10 +139,10 @@ def main() -> None:
     presets = args.preset or (["gpu"] if args.device.startswith("cuda") else ["cpu"])
     rows = []
     print(f"{'model':<10} {'config':<12} {'size':>8} {'latency b1':>12} {'first call':>11} "
-          f"{f'img/s b{args.batch}':>10} {'peak MiB':>9} {'speed-up':>9} {'max|Δ| vs eager':>16}")
+          f"{f'img/s b{args.batch}':>10} {'peak MiB':>9} {'speed-up':>9} {'max|Δ| vs eager':>16} {'relL2':>8}")
     for model in models:
         baseline = None
-        for label in ["eager-loop", "eager", *presets]:
+        for label in (["eager"] if args.no_loop else ["eager-loop", "eager"]) + list(presets):
             env = {**os.environ, **PRESETS[label].get("env", {})}
             proc = subprocess.run(child_args(args, model, label, PRESETS[label]), capture_output=True, text=True,
                                   cwd=ROOT, env=env)
@@ -151,9 +155,10 @@ def main() -> None:
             baseline = r["latency_ms"] if label == "eager" else baseline  # speed-up is against our plain eager
             speedup = f"{baseline / r['latency_ms']:.2f}x" if baseline else "-"
             diff = f"{r['max_abs_vs_eager']:.1e}" if "max_abs_vs_eager" in r else "-"
+            rel = f"{r['rel_l2_vs_eager']:.1e}" if "rel_l2_vs_eager" in r else "-"
             tput = f"{r['throughput_img_s']:.1f}" if "throughput_img_s" in r else "-"
             print(f"{model:<10} {label:<12} {'x'.join(map(str, r['size'])):>8} {r['latency_ms']:>9.1f} ms "
-                  f"{r['first_call_s']:>9.1f} s {tput:>10} {r['peak_mem_mib']:>9.0f} {speedup:>9} {diff:>16}",
+                  f"{r['first_call_s']:>9.1f} s {tput:>10} {r['peak_mem_mib']:>9.0f} {speedup:>9} {diff:>16} {rel:>8}",
                   flush=True)
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=2))
