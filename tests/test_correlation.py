@@ -100,6 +100,23 @@ def test_dispatch_rules(monkeypatch):
         torch.testing.assert_close(correlation(first, second), correlation_torch(first, second))
 
 
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float16])
+@pytest.mark.parametrize(("max_displacement", "stride"), [(3, 1), (4, 2)])
+def test_cupy_kernels_compile_without_gpu(dtype, max_displacement, stride):
+    """NVRTC (shipped with PyPI torch's CUDA toolkit wheels) compiles both kernels for sm_90 without a device."""
+    pytest.importorskip("cupy")
+    from vton_zoo.ops import _correlation_cupy
+
+    try:
+        ptx = _correlation_cupy.compile_ptx(dtype, max_displacement, stride, arch="compute_90")
+    except (ImportError, OSError) as exc:  # no NVRTC library on this machine
+        pytest.skip(f"NVRTC not available: {exc}")
+    assert ".entry corr_forward" in ptx and ".entry corr_backward" in ptx
+    assert ".local" not in ptx, "the forward accumulators spilled to local memory"
+    with pytest.raises(ValueError, match="float32 and float16"):
+        _correlation_cupy.kernel_source(torch.bfloat16, 3, 1)
+
+
 # --------------------------------------------------------------------------------------------- GPU (marker: cuda)
 
 cuda = pytest.mark.cuda

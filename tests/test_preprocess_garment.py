@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw
+from scipy import ndimage as ndi
 
-from vton_zoo.preprocess.garment import garment_mask, garment_parts, garment_parts_label
+from vton_zoo.preprocess.garment import check_garment_photo, garment_mask, garment_parts, garment_parts_label
 
 VITON_GARMENTS = ["003434_1", "006026_1", "010567_1", "014396_1", "017575_1", "019119_1"]
 VITON_HD_GARMENTS = ["00017_00", "00205_00"]
@@ -31,6 +34,17 @@ def _dataset_pair(shared_dir, name: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 # --- garment_mask against the datasets' masks --------------------------------------------------------------------
+
+
+PERSON_PHOTOS = [f"viton/test_img/{name}.jpg" for name in ("000066_0", "004912_0", "005510_0", "014834_0",
+                                                            "015794_0", "016962_0")] + [
+    f"viton_hd/test/image/{name}.jpg" for name in ("00000_00", "00017_00")]  # fmt: skip
+
+
+def _jpeg(image: np.ndarray, quality: int = 90) -> np.ndarray:
+    buffer = io.BytesIO()
+    Image.fromarray(np.clip(np.rint(image), 0, 255).astype(np.uint8)).save(buffer, "JPEG", quality=quality)
+    return np.asarray(Image.open(buffer).convert("RGB"))
 
 
 @pytest.mark.parametrize("name", VITON_GARMENTS + VITON_HD_GARMENTS)
@@ -89,11 +103,7 @@ def _product_shot(background: np.ndarray, mask: np.ndarray, colour=(40, 90, 160)
     image = np.clip(np.rint(image), 0, 255).astype(np.uint8)
     if not jpeg:
         return image
-    import io
-
-    buffer = io.BytesIO()
-    Image.fromarray(image).save(buffer, "JPEG", quality=90)
-    return np.asarray(Image.open(buffer).convert("RGB"))
+    return _jpeg(image)
 
 
 def _backgrounds(seed: int = 0) -> dict[str, np.ndarray]:
@@ -171,6 +181,83 @@ def test_garment_on_busy_background_is_refused(background):
         garment_mask(photo)
 
 
+# --- pale garments and pale parts -----------------------------------------------------------------------------------
+
+
+def _pale_shot(background, mask: np.ndarray, colour, shade: float = 3.0, parts=()) -> np.ndarray:
+    """A garment barely darker than the backdrop, with soft diagonal folds of +-``shade`` levels; ``parts`` are
+    ``(region, colour)`` pairs painted over it (prints, two-tone sleeves, a hem band). JPEG-encoded."""
+    rows, cols = np.mgrid[0:H, 0:W]
+    folds = shade * np.sin(cols / 11.0 + rows / 29.0)[..., None]
+    image = np.broadcast_to(np.asarray(background, np.float32), (H, W, 3)).copy()
+    image[mask] = (np.asarray(colour, np.float32) + folds)[mask]
+    for region, part_colour in parts:
+        image[region & mask] = (np.asarray(part_colour, np.float32) + folds)[region & mask]
+    return _jpeg(image)
+
+
+_ROWS, _COLS = np.arange(H)[:, None], np.arange(W)[None, :]
+_LOGO = (_ROWS > 0.4 * H) & (_ROWS < 0.6 * H) & (_COLS > 0.35 * W) & (_COLS < 0.65 * W)
+_SLEEVES = (_COLS < 0.24 * W) | (_COLS > 0.76 * W)
+_HEM = np.broadcast_to(_ROWS > 0.72 * H, (H, W))
+NAVY, WHITE = (30, 40, 90), (247, 247, 247)
+PALE_CASES = {
+    "white on white": ((255, 255, 255), WHITE, ()),
+    "flat white on white": ((255, 255, 255), (251, 251, 251), ()),  # 4 levels below the backdrop, no folds
+    "cream on off-white": ((242, 236, 224), (234, 228, 215), ()),
+    "white on light grey": ((238, 238, 238), (250, 250, 250), ()),  # lighter than the backdrop
+    "white with a dark print": ((255, 255, 255), WHITE, ((_LOGO, NAVY),)),
+    "white torso, navy sleeves": ((255, 255, 255), WHITE, ((_SLEEVES, NAVY),)),
+    "navy with a white hem band": ((255, 255, 255), NAVY, ((_HEM, WHITE),)),
+}
+
+
+@pytest.mark.parametrize("case", list(PALE_CASES))
+def test_garment_mask_of_pale_garments_and_pale_parts(case):
+    # Colour distances of 4-15 to the backdrop, under the main threshold of 12 over much of the garment.
+    background, colour, parts = PALE_CASES[case]
+    expected = _polygon_mask(TSHIRT)
+    shade = 0.0 if case.startswith("flat") else 3.0
+    mask = garment_mask(_pale_shot(background, expected, colour, shade, parts))
+    iou = _iou(mask, expected)
+    print(f"pale garment {case}: IoU {iou:.4f}")
+    assert iou >= 0.98, f"{case}: IoU {iou:.4f}"
+
+
+@pytest.mark.parametrize("name", VITON_GARMENTS + VITON_HD_GARMENTS)
+def test_garment_mask_of_dataset_garments_made_pale(shared_dir, name):
+    # The dataset garment with its contrast to the backdrop cut to 3% (real outlines, prints and folds, but a dark
+    # garment now 5-11 levels off the backdrop): found through the pale-part path, measured against the dataset mask.
+    photo, expected = _dataset_pair(shared_dir, name)
+    backdrop = np.median(np.concatenate([photo[0], photo[-1]]), axis=0)
+    pale = _jpeg(backdrop - 0.03 * (backdrop - photo.astype(np.float32)))
+    iou = _iou(garment_mask(pale), expected)
+    print(f"pale version of {name}: IoU {iou:.4f}")
+    assert iou >= 0.94
+
+
+def _backdrop_shading() -> dict[str, np.ndarray]:
+    """Smooth, edgeless darkening of a 250 backdrop: a soft drop shadow of the T-shirt and a dim spot in a corner."""
+    rows, cols = np.mgrid[0:H, 0:W].astype(np.float32)
+    shirt = _polygon_mask(TSHIRT).astype(np.float32)
+    shadow = ndi.gaussian_filter(np.roll(shirt, (12, 12), axis=(0, 1)), 12.0) * 6.0
+    spot = 6.0 * np.exp(-(((rows - 0.85 * H) / (0.06 * H)) ** 2 + ((cols - 0.12 * W) / (0.08 * W)) ** 2))
+    return {"drop shadow": 250.0 - shadow, "dim spot": 250.0 - spot}
+
+
+@pytest.mark.parametrize("shading", ["drop shadow", "dim spot"])
+@pytest.mark.parametrize("pale", [False, True], ids=["dark garment", "pale garment"])
+def test_backdrop_shading_is_not_garment(shading, pale):
+    # Shading 3-6 levels deep is above the pale threshold but has no crisp outline: it must stay backdrop.
+    expected = _polygon_mask(TSHIRT)
+    backdrop = np.repeat(_backdrop_shading()[shading][..., None], 3, axis=2)
+    photo = _pale_shot(backdrop, expected, (240, 240, 238)) if pale else _product_shot(backdrop, expected)
+    mask = garment_mask(photo)
+    assert _iou(mask, expected) >= 0.98
+    away = ndi.distance_transform_edt(~expected) > 3
+    assert (mask & away).sum() <= 20, f"{(mask & away).sum()} backdrop pixels in the mask"
+
+
 def test_no_garment_in_a_blank_photo():
     with pytest.raises(ValueError, match="no garment found"):
         garment_mask(np.full((H, W, 3), 250, np.uint8))
@@ -181,6 +268,72 @@ def test_garment_mask_rejects_bad_images():
         garment_mask(np.zeros((8, 8, 3), np.uint8))
     with pytest.raises(ValueError, match="^garment image array contains NaN"):
         garment_mask(np.full((64, 64, 3), np.nan, np.float32))
+
+
+# --- garment photo checks ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", VITON_GARMENTS + VITON_HD_GARMENTS)
+def test_check_accepts_dataset_garments(shared_dir, name):
+    photo, _ = _dataset_pair(shared_dir, name)
+    check_garment_photo(photo)
+
+
+def test_check_accepts_synthetic_product_shots():
+    for background in _backgrounds().values():
+        check_garment_photo(_product_shot(background, _polygon_mask(TSHIRT)))
+    touching = _polygon_mask([(0.0, 0.2), (1.0, 0.2), (1.0, 0.4), (0.75, 0.4), (0.75, 0.9), (0.25, 0.9),
+                              (0.25, 0.4), (0.0, 0.4)])  # fmt: skip
+    check_garment_photo(_product_shot(_backgrounds()["white"], touching))  # sleeves cut by the photo's edges
+    check_garment_photo(_pale_shot((255, 255, 255), _polygon_mask(TSHIRT), WHITE))
+
+
+def test_check_does_not_take_a_printed_figure_for_a_person(shared_dir):
+    # A close-up of 003434_1's print on a white margin: MediaPipe Pose finds a small, upside-down "body" in it.
+    photo, _ = _dataset_pair(shared_dir, "003434_1")
+    close_up = photo[int(0.2 * 256) : int(0.8 * 256), int(0.2 * 192) : int(0.8 * 192)]
+    check_garment_photo(np.pad(close_up, ((10, 10), (10, 10), (0, 0)), constant_values=255))
+
+
+@pytest.mark.parametrize("path", PERSON_PHOTOS)
+def test_check_rejects_person_photos(shared_dir, path):
+    with pytest.raises(ValueError, match=r"^garment photo shows a person.*product photo of the garment alone"):
+        check_garment_photo(shared_dir / "samples" / path)
+
+
+def test_check_rejects_a_person_on_a_busy_background(shared_dir):
+    # The VITON-HD person cut out with the dataset's own parse and put in front of a cluttered room: the person
+    # message, not the background one.
+    person = np.asarray(Image.open(shared_dir / "samples/viton_hd/test/image/00000_00.jpg").convert("RGB"))
+    parse = np.asarray(Image.open(shared_dir / "samples/viton_hd/test/image-parse-v3/00000_00.png")) > 0
+    room = np.asarray(Image.fromarray(_busy_backgrounds()["scene"].astype(np.uint8)).resize(parse.shape[::-1]))
+    with pytest.raises(ValueError, match="^garment photo shows a person"):
+        check_garment_photo(np.where(parse[..., None], person, room))
+
+
+@pytest.mark.parametrize("background", ["noise", "blocks", "checkerboard", "scene"])
+def test_check_rejects_busy_backgrounds(background):
+    photo = _product_shot(_busy_backgrounds()[background], _polygon_mask(TSHIRT))
+    with pytest.raises(ValueError, match=r"^garment photo has a busy background.*product photo.*plain"):
+        check_garment_photo(photo)
+
+
+@pytest.mark.parametrize("name", VITON_GARMENTS + VITON_HD_GARMENTS)
+def test_check_rejects_a_garment_filling_the_frame(shared_dir, name):
+    # A band across the middle of the garment (40% of its height, the photo's full width): the garment covers 40-70%
+    # of the photo's border, so the border is no plain backdrop.
+    photo, mask = _dataset_pair(shared_dir, name)
+    rows = np.nonzero(mask.any(axis=1))[0]
+    top, bottom = rows[0] + int(0.3 * (rows[-1] - rows[0])), rows[0] + int(0.7 * (rows[-1] - rows[0]))
+    band = mask[top:bottom]
+    assert np.concatenate([band[0], band[-1], band[:, 0], band[:, -1]]).mean() >= 0.4
+    with pytest.raises(ValueError, match=r"^garment photo has a busy background.*plain"):
+        check_garment_photo(photo[top:bottom])
+
+
+def test_check_rejects_bad_images():
+    with pytest.raises(ValueError, match="^garment image is too small"):
+        check_garment_photo(np.zeros((8, 8, 3), np.uint8))
 
 
 # --- garment parts --------------------------------------------------------------------------------------------------
@@ -271,6 +424,17 @@ def test_parts_label_values():
     assert label[int(0.4 * H), int(0.9 * W)] == pytest.approx(1 / 3)  # image-right sleeve = wearer's left = 1/3
     assert label[int(0.4 * H), int(0.1 * W)] == pytest.approx(1.0)
     assert label[int(0.6 * H), int(0.5 * W)] == pytest.approx(2 / 3)
+
+
+def test_parts_label_divisor_overlaps_and_float_masks():
+    left, torso, right = garment_parts(_polygon_mask(TSHIRT))
+    dresscode = garment_parts_label(left, torso, right, divisor=6.0)
+    np.testing.assert_allclose(np.unique(dresscode), [0, 1 / 6, 2 / 6, 3 / 6], rtol=1e-6)
+    np.testing.assert_array_equal(dresscode * 2, garment_parts_label(left, torso, right))
+    # Overlapping parts: the sleeves win over the torso, the left sleeve over the right one; float masks (> 0.5).
+    full, empty = np.ones((4, 4), np.float32), np.zeros((4, 4), np.float32)
+    np.testing.assert_allclose(garment_parts_label(empty, full, full), 1.0)
+    np.testing.assert_allclose(garment_parts_label(full, full, full), 1 / 3)
 
 
 def test_parts_from_a_product_shot_end_to_end(shared_dir):

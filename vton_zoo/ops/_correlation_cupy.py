@@ -134,13 +134,49 @@ def supported(dtype: torch.dtype) -> bool:
     return _probe(dtype)
 
 
+def kernel_source(dtype: torch.dtype, max_displacement: int, stride: int) -> str:
+    """The CUDA source of both kernels specialised for ``dtype`` and the displacement parameters."""
+    if dtype not in _TYPE_NAMES:
+        raise ValueError(f"the CuPy kernels support float32 and float16, not {dtype}")
+    return (f"#define T {_TYPE_NAMES[dtype]}\n#define MAX_DISP {max_displacement}\n#define STRIDE {stride}\n"
+            + _SOURCE)
+
+
+@functools.cache
+def _include_options() -> tuple[str, ...]:
+    """``-I`` for the CUDA headers (cuda_fp16.h) of the pip CUDA runtime when that is how CUDA was installed."""
+    try:
+        from cuda.pathfinder import find_nvidia_header_directory  # noqa: PLC0415  (ships with CuPy 14)
+
+        folder = find_nvidia_header_directory("cudart")
+    except Exception:  # older CuPy, system CUDA: NVRTC finds its own headers
+        return ()
+    return (f"-I{folder}",) if folder else ()
+
+
+def compile_ptx(dtype: torch.dtype, max_displacement: int = 3, stride: int = 1, arch: str = "compute_90") -> str:
+    """Compile the kernels to PTX with NVRTC for ``arch``; needs CuPy and NVRTC but no GPU (used by tests).
+
+    Raises:
+        RuntimeError: the compiler reports an error (its log is in the message).
+    """
+    from cupy.cuda import nvrtc  # noqa: PLC0415
+
+    program = nvrtc.createProgram(kernel_source(dtype, max_displacement, stride), "correlation.cu", [], [])
+    try:
+        nvrtc.compileProgram(program, [f"-arch={arch}", *_include_options()])
+    except nvrtc.NVRTCError as exc:
+        raise RuntimeError(f"NVRTC failed: {exc}\n{nvrtc.getProgramLog(program)}") from exc
+    ptx = nvrtc.getPTX(program)
+    return ptx.decode() if isinstance(ptx, bytes) else ptx
+
+
 @functools.cache
 def _kernels(device_index: int, dtype: torch.dtype, max_displacement: int, stride: int):
     cupy = _import_cupy()
-    source = (f"#define T {_TYPE_NAMES[dtype]}\n#define MAX_DISP {max_displacement}\n#define STRIDE {stride}\n"
-              + _SOURCE)
+    source = kernel_source(dtype, max_displacement, stride)
     with cupy.cuda.Device(device_index):
-        module = cupy.RawModule(code=source)
+        module = cupy.RawModule(code=source, options=_include_options())
         return module.get_function("corr_forward"), module.get_function("corr_backward")
 
 

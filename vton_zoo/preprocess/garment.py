@@ -12,8 +12,16 @@ as ``edge`` and what GP-VTON multiplies its garment by. Steps:
 3. the colour distance of every pixel to the background model is thresholded at a level adapted to the background
    noise, cleaned with a morphological opening, hole-filled (prints, buttons and the garment's inner back showing
    through the neckline are garment), and reduced to the main component(s);
-4. the boundary is refined at a fraction of the local garment contrast (the half-way point of the edge), which is
+4. pale garments or pale parts (white, cream, light grey on a light backdrop) differ from the backdrop by less than
+   that threshold. They are found at a lower threshold, with two guards. JPEG ringing: next to a strong edge the
+   backdrop itself deviates by up to ~12% of the edge's contrast for up to ~14 px (measured on the dataset shots),
+   so there the low threshold is raised to that level. Backdrop shading (light fall-off, a soft shadow): a pale
+   part must have a crisp outline, its boundary must lie on a colour edge clearly steeper than the backdrop's;
+5. the boundary is refined at a fraction of the local garment contrast (the half-way point of the edge), which is
    where the datasets' own masks put it; a fixed low threshold would include the JPEG halo around the garment.
+
+:func:`check_garment_photo` is the check a pipeline runs before masking: it refuses a photo of a person (someone
+wearing the garment) and a garment on a background that cannot be separated.
 
 :func:`garment_parts` splits a garment mask into left sleeve, torso and right sleeve from its geometry (GP-VTON's
 ``left/torso/right`` masks), and :func:`garment_parts_label` packs them into GP-VTON's ``flat_clothes_label``.
@@ -30,6 +38,8 @@ from PIL import Image
 from scipy import ndimage as ndi
 
 from .io import load_image
+from .labels import COCO18_INDEX
+from .pose import PoseResult, detect_people, estimate_pose
 
 logger = logging.getLogger(__name__)
 
@@ -50,13 +60,92 @@ EDGE_CONTRAST_FRACTION = 0.35
 MIN_COMPONENT_FRACTION = 0.1
 #: A mask smaller than this fraction of the image means no garment was found.
 MIN_GARMENT_FRACTION = 0.005
-#: The outline of a pale garment is used when its filled area exceeds the colour-distance mask's by this factor.
-LOW_CONTRAST_GAIN = 1.2
-#: Smallest colour step per pixel (RGB norm) that counts as a garment edge, and the factor over the backdrop's own.
-EDGE_MIN_STEP = 2.5
-EDGE_NOISE_MULTIPLIER = 6.0
+#: Pale parts: the low colour-distance threshold on a clean backdrop (raised with the backdrop's noise like
+#: ``MIN_THRESHOLD``; on a backdrop too noisy for it to stay below ``MIN_THRESHOLD`` no pale parts are looked for).
+PALE_MIN_THRESHOLD = 5.0
+#: JPEG ringing next to an edge: reach in pixels and amplitude as a fraction of the edge's colour distance. On the
+#: dataset shots the backdrop 3..14 px from the garment deviates by at most 7-9% of the nearest strong distance.
+HALO_RADIUS = 14
+HALO_RATIO = 0.15
+#: A pale part's outline must be a colour edge: the median gradient (RGB norm per pixel, after a 1 px Gaussian) along
+#: it must reach this, and this multiple of the backdrop's own median gradient. A sharp outline at the low threshold
+#: has ~2 (more for more contrast); a backdrop's light fall-off or a soft shadow, quantised to 8 bits, has steps of
+#: one grey level: ~0.7.
+PALE_EDGE_MIN = 1.2
+PALE_EDGE_NOISE_MULTIPLIER = 4.0
+#: A pose found in a garment photo is a person (someone wearing it) only if the person covers this fraction of the
+#: photo (MediaPipe's person mask, else the keypoints' box): dataset person photos 0.37-0.53; figures MediaPipe finds
+#: in garment prints or close-ups ~0.05.
+MIN_PERSON_FRACTION = 0.15
 #: Larger photos are segmented at this long side and the mask is scaled back (a 12 MP phone photo would be slow).
 MAX_WORKING_SIDE = 1024
+
+
+def check_garment_photo(image: object) -> None:
+    """Refuse garment photos that cannot be turned into a garment mask, with a message that says what to upload.
+
+    Two problems are caught, before any masking (the pipeline calls this first):
+
+    - the photo shows a person (see below); checked first, as that is the useful message for a person photo;
+    - the garment cannot be separated from its background: the border of the photo is not one plain backdrop. That
+      is a busy background (a room, a street, a pattern, strong noise), or the garment itself covering much of the
+      border (a close-up that fills the frame): at least ``MIN_BACKGROUND_FRACTION`` of the border must match one
+      smooth colour surface, with noise at most ``MAX_BACKGROUND_NOISE``.
+
+    A person (someone wearing the garment, or a person photo given as the garment) is a MediaPipe Pose body that
+    stands upright (shoulders above the hips, the head above the shoulders, as far as they are seen), has at least
+    3 visible body joints and covers at least ``MIN_PERSON_FRACTION`` of the photo; people are counted with
+    :func:`vton_zoo.preprocess.pose.detect_people`. The size and posture conditions keep a figure that MediaPipe sees
+    in a print or a close-up from counting. None of the dataset product shots is taken for a person; all dataset
+    person photos are.
+
+    Args:
+        image: the garment photo: anything :func:`vton_zoo.preprocess.io.load_image` accepts.
+
+    Raises:
+        ValueError: the image is not a usable image (from ``load_image``), has a background the garment cannot be
+            separated from, or shows a person.
+        RuntimeError: MediaPipe is not installed.
+    """
+    rgb = load_image(image, role="garment")
+    # The person check first: for a person photo given as the garment, that is the useful message.
+    pose = estimate_pose(rgb)
+    people = detect_people(rgb, first=pose) if _plausible_person(pose) else 0
+    if people:
+        found = "a person" if people == 1 else f"{people} people"
+        raise ValueError(
+            f"garment photo shows {found}, not a garment on its own: use a product photo of the garment alone "
+            "(laid flat or on an invisible mannequin) on a plain, white or light background; the photo of the "
+            "person goes in the person input"
+        )
+    _fit_plain_background(_working_copy(rgb).astype(np.float32))
+
+
+def _plausible_person(pose: PoseResult) -> bool:
+    """A pose that is a real, upright person of some size, not a figure MediaPipe sees in a print or a fold."""
+    if not pose.found or pose.num_body_keypoints < 3:
+        return False
+    height, width = pose.image_size
+    if pose.mask is not None:
+        size = float((pose.mask > 0.5).mean())
+    else:
+        x0, y0, x1, y1 = pose.bbox() or (0.0, 0.0, 0.0, 0.0)
+        size = (x1 - x0) * (y1 - y0) / (height * width)
+    keypoints = pose.coco18
+    index = COCO18_INDEX
+
+    def mean_y(*names: str) -> float | None:
+        seen = [keypoints[index[name], 1] for name in names if keypoints[index[name], 2] > 0]
+        return float(np.mean(seen)) if seen else None
+
+    head, shoulders, hips = mean_y("Nose", "REye", "LEye"), mean_y("RShoulder", "LShoulder"), mean_y("RHip", "LHip")
+    upright = all(
+        upper is None or lower is None or upper < lower for upper, lower in ((head, shoulders), (shoulders, hips))
+    )
+    logger.debug(
+        "garment photo: pose with %d body joints, size %.3f, upright %s", pose.num_body_keypoints, size, upright
+    )
+    return upright and size >= MIN_PERSON_FRACTION
 
 
 def garment_mask(image: object) -> np.ndarray:
@@ -75,43 +164,30 @@ def garment_mask(image: object) -> np.ndarray:
     """
     rgb = load_image(image, role="garment")
     height, width = rgb.shape[:2]
-    if max(height, width) > MAX_WORKING_SIDE:
-        scale = MAX_WORKING_SIDE / max(height, width)
-        size = (max(1, round(width * scale)), max(1, round(height * scale)))
-        small = np.asarray(Image.fromarray(rgb).resize(size, Image.Resampling.BOX))
-        mask = garment_mask(small)
+    work = _working_copy(rgb)
+    if work.shape != rgb.shape:
+        mask = garment_mask(work)
         soft = Image.fromarray(mask.astype(np.uint8) * 255).resize((width, height), Image.Resampling.BILINEAR)
         return np.asarray(soft) >= 128
     pixels = rgb.astype(np.float32)
     unit = max(1, round(min(height, width) / 256))  # morphology radius: 1 px at 256x192, 4 px at 1024x768
 
-    background, noise, inlier_fraction = _fit_background(pixels)
-    if noise > MAX_BACKGROUND_NOISE or inlier_fraction < MIN_BACKGROUND_FRACTION:
-        raise ValueError(
-            "garment photo has a busy background: the image border is not a plain backdrop "
-            f"({inlier_fraction:.0%} of the border matches one smooth colour, noise {noise:.1f}; "
-            f"need >= {MIN_BACKGROUND_FRACTION:.0%} and <= {MAX_BACKGROUND_NOISE:g}). Use a product shot of the "
-            "whole garment on a white or light plain background, or pass your own garment mask"
-        )
+    background, noise = _fit_plain_background(pixels)
     distance = np.sqrt(((pixels - background) ** 2).sum(axis=2))
     threshold = max(MIN_THRESHOLD, NOISE_MULTIPLIER * noise)
     # On a textured backdrop, average the distance over a small window first so that texture does not speckle.
     coarse_distance = ndi.gaussian_filter(distance, 1.0 * unit) if noise > 2.0 else distance
     region = _clean(coarse_distance > threshold, unit)
-    # A white or pale garment on a light backdrop differs from it mostly along its outline (shading, seams): close
-    # the outline of strong colour edges and fill it. Used only when that finds clearly more than the colour
-    # distance alone, so that the bright-on-bright case does not cost the usual case its thin gaps and exact edges.
-    outlined = _clean(_outline(pixels, background, unit) | (coarse_distance > threshold), unit, close=2 * unit)
-    low_contrast = outlined.sum() > LOW_CONTRAST_GAIN * max(region.sum(), 1)
-    if low_contrast:
-        logger.info("garment mask: pale garment on a light background, using its outline")
-        region = outlined
+    pale = _pale_parts(pixels, distance, region, noise, unit)
+    if pale.any():
+        logger.info("garment mask: pale garment parts at a low threshold, %.0f%% of the image", 100 * pale.mean())
+        region = _clean(region | pale, unit)
     if region.sum() < MIN_GARMENT_FRACTION * height * width:
         raise ValueError(
             "no garment found in the garment photo: nothing stands out from the background "
             f"(background colour {np.round(background.reshape(-1, 3).mean(0, dtype=np.float64)).astype(int).tolist()})"
         )
-    mask = region if low_contrast else _refine_edges(region, distance, threshold, unit)
+    mask = _refine_edges(region, distance, threshold, unit, keep=pale)
     border = np.concatenate([mask[0], mask[-1], mask[:, 0], mask[:, -1]])
     if border.mean() > 0.25:
         logger.warning(
@@ -125,6 +201,30 @@ def garment_mask(image: object) -> np.ndarray:
         mask.mean(),
     )
     return mask
+
+
+def _working_copy(rgb: np.ndarray) -> np.ndarray:
+    """The photo reduced to ``MAX_WORKING_SIDE`` on its long side (box filter), or the photo itself if smaller."""
+    height, width = rgb.shape[:2]
+    if max(height, width) <= MAX_WORKING_SIDE:
+        return rgb
+    scale = MAX_WORKING_SIDE / max(height, width)
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    return np.asarray(Image.fromarray(rgb).resize(size, Image.Resampling.BOX))
+
+
+def _fit_plain_background(pixels: np.ndarray) -> tuple[np.ndarray, float]:
+    """The backdrop model of :func:`_fit_background`, or a ``ValueError`` when the border is not a plain backdrop."""
+    background, noise, inlier_fraction = _fit_background(pixels)
+    if noise > MAX_BACKGROUND_NOISE or inlier_fraction < MIN_BACKGROUND_FRACTION:
+        raise ValueError(
+            "garment photo has a busy background: the garment cannot be separated from it, as the image border is "
+            f"not a plain backdrop ({inlier_fraction:.0%} of the border matches one smooth colour, noise {noise:.1f}; "
+            f"need >= {MIN_BACKGROUND_FRACTION:.0%} and <= {MAX_BACKGROUND_NOISE:g}). Use a product photo of the "
+            "whole garment on a plain (white or light) background, with some margin around it, or pass your own "
+            "garment mask"
+        )
+    return background, noise
 
 
 def _fit_background(pixels: np.ndarray) -> tuple[np.ndarray, float, float]:
@@ -176,27 +276,90 @@ def _erode(mask: np.ndarray, radius: float) -> np.ndarray:
 
 def _dilate(mask: np.ndarray, radius: float) -> np.ndarray:
     """Dilation by a disk, through the Euclidean distance transform."""
+    if not mask.any():  # the transform of a mask without background pixels is undefined
+        return np.zeros_like(mask, bool)
     return ndi.distance_transform_edt(~mask) <= radius
 
 
-def _clean(foreground: np.ndarray, unit: int, close: int = 0) -> np.ndarray:
-    """Optional closing (gaps in an outline), opening (specks), hole filling, and the main component(s)."""
-    if close:
-        foreground = _erode(_dilate(foreground, close), close)
+def _clean(foreground: np.ndarray, unit: int, *, keep_all: bool = False) -> np.ndarray:
+    """Opening (specks), hole filling, and the main component(s) (all components with ``keep_all``)."""
     opened = _dilate(_erode(foreground, unit), unit) & foreground
     filled = ndi.binary_fill_holes(opened)
-    return _main_components(filled)
+    return filled if keep_all else _main_components(filled)
 
 
-def _outline(pixels: np.ndarray, background: np.ndarray, unit: int) -> np.ndarray:
-    """Strong colour edges: gradient magnitude of the lightly smoothed image above the backdrop's own edge level."""
-    smooth = ndi.gaussian_filter(pixels - background, (unit, unit, 0))
-    magnitude = np.sqrt(sum(ndi.sobel(smooth, axis=a) ** 2 for a in (0, 1)).sum(axis=2)) / 8.0  # per-pixel units
-    height, width = magnitude.shape
+def _pale_parts(pixels: np.ndarray, distance: np.ndarray, strong: np.ndarray, noise: float, unit: int) -> np.ndarray:
+    """Garment parts paler than the main threshold: found at a low threshold, away from JPEG halos, edge-confirmed.
+
+    Args:
+        pixels: the photo, float32 ``(H, W, 3)``.
+        distance: colour distance to the backdrop model ``(H, W)``.
+        strong: the garment found at the main threshold.
+        noise: the backdrop's per-channel noise.
+        unit: the morphology radius.
+
+    Returns:
+        The pale parts (bool ``(H, W)``) with the strip that joins them to ``strong`` across the halo zone (which may
+        overlap ``strong``); all False when there are none.
+    """
+    height, width = distance.shape
+    none = np.zeros_like(strong)
+    low = max(PALE_MIN_THRESHOLD, NOISE_MULTIPLIER * noise)
+    if low >= MIN_THRESHOLD:  # a noisy backdrop: a low threshold would find its texture
+        return none
+    # Within HALO_RADIUS of a strong edge the backdrop may ring by up to HALO_RATIO of that edge's distance.
+    halo = HALO_RATIO * ndi.maximum_filter(distance, size=2 * HALO_RADIUS + 1)
+    guarded = halo > low  # where the halo guard raised the threshold: a cut there is no outline of the garment
+    found = _clean(distance > np.maximum(low, halo), unit, keep_all=True)
+    labels, count = ndi.label(found | strong)
+    min_area = MIN_GARMENT_FRACTION * height * width
+    new_area = np.bincount(labels[found & ~strong], minlength=count + 1)
+    if count == 0 or new_area.max() < min_area:  # the usual case: nothing pale beside the strong garment
+        return none
+
+    gradient = _colour_gradient(pixels)
     strip = max(2, round(BORDER_FRACTION * min(height, width)))
-    border = np.concatenate([magnitude[:strip].ravel(), magnitude[-strip:].ravel(), magnitude[:, :strip].ravel()])
-    level = max(EDGE_MIN_STEP, EDGE_NOISE_MULTIPLIER * float(np.median(border)))
-    return magnitude > level
+    border = np.concatenate([gradient[:strip].ravel(), gradient[-strip:].ravel(), gradient[:, :strip].ravel(),
+                             gradient[:, -strip:].ravel()])  # fmt: skip
+    edge_level = max(PALE_EDGE_MIN, PALE_EDGE_NOISE_MULTIPLIER * float(np.median(border)))
+    inner = np.zeros_like(strong)
+    inner[1:-1, 1:-1] = True  # the image border is no edge of a part
+    accepted = np.zeros_like(strong)
+    pad = unit + 2
+    for index, box in enumerate(ndi.find_objects(labels), start=1):
+        if new_area[index] < min_area:
+            continue
+        box = tuple(slice(max(0, side.start - pad), side.stop + pad) for side in box)
+        component = labels[box] == index
+        # Opened, so that a sliver along the strong region's edge does not count as a pale part.
+        new = component & ~strong[box]
+        new = _dilate(_erode(new, unit), unit) & new
+        if new.sum() < min_area:
+            continue
+        # The component's outline next to its pale pixels must be a colour edge (not the image border, not a cut
+        # made by the halo guard).
+        outline = component & ~_erode(component, 1.0) & _dilate(new, 1.5) & ~guarded[box] & inner[box]
+        if outline.sum() < 8:
+            continue
+        steepness = float(np.median(gradient[box][outline]))
+        logger.debug("pale part of %d px: outline gradient %.2f (needs %.2f)", new.sum(), steepness, edge_level)
+        if steepness >= edge_level:
+            accepted[box] |= new
+    if not accepted.any() or not strong.any():
+        return accepted
+    # Join the pale parts to the strong ones across the halo zone, where the guard left a strip out.
+    reach = HALO_RADIUS + 1
+    bridge = (distance > low) & _dilate(accepted, reach) & _dilate(strong, reach)
+    return accepted | bridge
+
+
+def _colour_gradient(pixels: np.ndarray) -> np.ndarray:
+    """Colour gradient magnitude (RGB norm, per pixel) after a 1 px Gaussian: a sharp step of ``s`` gives ~0.4 s."""
+    squared = np.zeros(pixels.shape[:2], np.float32)
+    for channel in range(pixels.shape[2]):
+        smooth = ndi.gaussian_filter(pixels[..., channel], 1.0)
+        squared += (ndi.sobel(smooth, axis=0) / 8.0) ** 2 + (ndi.sobel(smooth, axis=1) / 8.0) ** 2  # Sobel sums to 8
+    return np.sqrt(squared)
 
 
 def _main_components(mask: np.ndarray) -> np.ndarray:
@@ -208,11 +371,18 @@ def _main_components(mask: np.ndarray) -> np.ndarray:
     return np.isin(labels, keep)
 
 
-def _refine_edges(region: np.ndarray, distance: np.ndarray, threshold: float, unit: int) -> np.ndarray:
-    """Move the boundary of ``region`` to where the distance reaches a fraction of the local garment contrast."""
+def _refine_edges(
+    region: np.ndarray, distance: np.ndarray, threshold: float, unit: int, keep: np.ndarray | None = None
+) -> np.ndarray:
+    """Move the boundary of ``region`` to where the distance reaches a fraction of the local garment contrast.
+
+    Pixels in ``keep`` (pale parts, whose outline already lies half-way up their low contrast) are left as they are.
+    """
     reach = 2 * unit + 1
     interior = _erode(region, reach)
     band = _dilate(region, reach) & ~interior
+    if keep is not None:
+        band &= ~keep
     # Local garment contrast: the mean distance over nearby interior pixels (normalised box filter).
     size = 8 * reach + 1
     weight = ndi.uniform_filter(interior.astype(np.float32), size)
@@ -302,16 +472,28 @@ def garment_parts(
     return left_sleeve, torso, right_sleeve
 
 
-def garment_parts_label(left: np.ndarray, torso: np.ndarray, right: np.ndarray) -> np.ndarray:
-    """GP-VTON's ``flat_clothes_label``: ``(1 * left + 2 * torso + 3 * right) / 3`` as float32 ``(H, W)``.
+def garment_parts_label(left: np.ndarray, torso: np.ndarray, right: np.ndarray, divisor: float = 3.0) -> np.ndarray:
+    """GP-VTON's ``flat_clothes_label``: ``(1 * left + 2 * torso + 3 * right) / divisor`` as float32 ``(H, W)``.
 
-    Left sleeve pixels are 1/3, torso 2/3, right sleeve 1, background 0.
+    With the default ``divisor=3`` (GP-VTON on VITON-HD) left sleeve pixels are 1/3, torso 2/3, right sleeve 1 and
+    background 0; the DressCode variant divides by 6. Overlapping parts are made disjoint first, the sleeves winning
+    over the torso and the left sleeve over the right one.
+
+    Args:
+        left: the wearer's left sleeve mask (image right in a front view), bool or float ``(H, W)``.
+        torso: the torso mask.
+        right: the wearer's right sleeve mask.
+        divisor: 3 for ``gp-vton``, 6 for ``gp-vton-dresscode``.
+
+    Raises:
+        ValueError: a mask is not 2-D, or the three differ in shape.
     """
-    parts = [_as_mask(part, allow_empty=True) for part in (left, torso, right)]
-    if not parts[0].shape == parts[1].shape == parts[2].shape:
-        raise ValueError(f"part masks differ in shape: {[p.shape for p in parts]}")
-    label = (1.0 * parts[0] + 2.0 * parts[1] + 3.0 * parts[2]) / 3.0
-    return label.astype(np.float32)
+    left, torso, right = (_as_mask(part, allow_empty=True) for part in (left, torso, right))
+    if not left.shape == torso.shape == right.shape:
+        raise ValueError(f"part masks differ in shape: {[p.shape for p in (left, torso, right)]}")
+    torso = torso & ~left & ~right
+    right = right & ~left
+    return (left * 1.0 + torso * 2.0 + right * 3.0).astype(np.float32) / np.float32(divisor)
 
 
 def _as_mask(mask: np.ndarray, *, allow_empty: bool = False) -> np.ndarray:

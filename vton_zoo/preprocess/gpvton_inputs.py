@@ -48,6 +48,7 @@ from ._inputs_common import (
     square_pose_maps,
     to_body25,
 )
+from .garment import garment_parts_label
 
 logger = logging.getLogger(__name__)
 
@@ -399,13 +400,6 @@ def skin_color(image: np.ndarray, parse: np.ndarray) -> np.ndarray:
         values = region[:, c][region[:, c] > 0] if len(region) else region[:, c]
         median[c] = np.median(values) if len(values) else 128.0
     return median
-
-
-def garment_parts_label(left: np.ndarray, torso: np.ndarray, right: np.ndarray, divisor: float = 3.0) -> np.ndarray:
-    """``(left + 2 torso + 3 right) / divisor`` (float32), with the parts made disjoint (sleeves win over torso)."""
-    torso = torso & ~left & ~right
-    right = right & ~left
-    return (left * 1.0 + torso * 2.0 + right * 3.0).astype(np.float32) / divisor
 
 
 def _split_parts(garment_parts: Mapping[str, np.ndarray] | Sequence[np.ndarray] | np.ndarray,
