@@ -15,6 +15,8 @@ from .registry import ModelSpec, create_model, get_spec, list_models, register_m
 
 __all__ = [
     "ModelSpec",
+    "TryOnPipeline",
+    "TryOnResult",
     "__version__",
     "create_model",
     "get_spec",
@@ -23,3 +25,15 @@ __all__ = [
     "register_model",
     "save_safetensors",
 ]
+
+
+_LAZY = {"TryOnPipeline": "pipeline", "TryOnResult": "pipeline"}
+
+
+def __getattr__(name: str):
+    # The pipeline pulls in the preprocessing stack (scipy, MediaPipe on first use): import it only when asked for.
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

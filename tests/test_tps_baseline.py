@@ -1,0 +1,258 @@
+"""tps-baseline: the weight-free try-on, on real VITON-HD photos run through our own preprocessing."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+import vton_zoo
+from vton_zoo import weights
+from vton_zoo.models import tps_baseline
+from vton_zoo.preprocess import garment as garment_mod
+from vton_zoo.preprocess import labels, segmentation
+from vton_zoo.preprocess import parse as parse_mod
+from vton_zoo.preprocess import pose as pose_mod
+from vton_zoo.preprocess.model_inputs import build_model_inputs, pose_heatmaps, recipe_for
+
+SIZES = ((256, 192), (512, 384), (1024, 768))
+UPPER_CLOTHES = 5  # VITON-HD image-parse-v3 label
+LOWER_CLOTHES = (9, 12, 16, 17, 18, 19)  # pants, skirt, legs, shoes: a tucked-in garment is hidden behind them
+
+
+@pytest.fixture(scope="module")
+def model():
+    return vton_zoo.create_model("tps-baseline")
+
+
+@pytest.fixture(scope="module")
+def samples(shared_dir):
+    """The two VITON-HD photos preprocessed at their full 1024x768 (pose, segmentation, parse) and the garments."""
+    root = shared_dir / "samples" / "viton_hd" / "test"
+    out = {}
+    for name in ("00000_00", "00017_00"):
+        person = np.asarray(Image.open(root / "image" / f"{name}.jpg").convert("RGB"))
+        pose = pose_mod.estimate_pose(person)
+        parse = parse_mod.coarse_parse(person, pose, segmentation.segment_person(person, pose=pose))
+        truth = np.asarray(Image.open(root / "image-parse-v3" / f"{name}.png"))
+        out[name] = {"person": person, "keypoints": pose.coco18, "parse": parse, "truth": truth}
+    for name in ("00205_00", "00017_00"):
+        cloth = np.asarray(Image.open(root / "cloth" / f"{name}.jpg").convert("RGB"))
+        out["cloth_" + name] = {"garment": cloth, "mask": garment_mod.garment_mask(cloth)}
+    return out
+
+
+def _run(model, samples, person: str, cloth: str, size=(512, 384)):
+    p, c = samples[person], samples["cloth_" + cloth]
+    inputs = build_model_inputs(model, person=p["person"], garment=c["garment"], garment_mask=c["mask"],
+                                keypoints=p["keypoints"], parse=p["parse"], size=size)
+    with torch.no_grad():
+        return inputs, model(inputs)
+
+
+def _resize_labels(label_map: np.ndarray, size) -> np.ndarray:
+    return np.asarray(Image.fromarray(label_map).resize((size[1], size[0]), Image.NEAREST))
+
+
+def _iou(a: np.ndarray, b: np.ndarray) -> float:
+    return float((a & b).sum() / max(1, (a | b).sum()))
+
+
+# --- the registry / weights contract --------------------------------------------------------------------------------
+
+
+def test_registered_weight_free(model):
+    spec = vton_zoo.get_spec("tps-baseline")
+    assert "tps-baseline" in vton_zoo.list_models()
+    assert spec.weights.needs_weights is False and spec.license.startswith("MIT")
+    assert spec.resolution == (512, 384) and set(spec.supported_resolutions()) == set(SIZES)
+    assert set(spec.outputs) == {"warped_garment", "warped_mask", "flow", "composite_mask", "tryon"}
+    assert sum(p.numel() for p in model.parameters()) == 0
+    assert weights.status("tps-baseline") == "built-in"
+    assert weights.resolve_for_pipeline("tps-baseline", None) is None
+    assert recipe_for("tps-baseline") == "tps"
+
+
+# --- building blocks ------------------------------------------------------------------------------------------------
+
+
+def test_heatmaps_round_trip_keypoints():
+    rng = np.random.default_rng(0)
+    keypoints = np.zeros((18, 3), np.float32)
+    keypoints[:, 0] = rng.uniform(10, 180, 18)
+    keypoints[:, 1] = rng.uniform(10, 245, 18)
+    keypoints[:, 2] = 0.9
+    keypoints[[3, 9]] = 0  # missing points
+    maps = pose_heatmaps(keypoints, (256, 192))
+    assert maps.shape == (18, 256, 192) and maps.dtype == np.float32
+    assert maps[3].max() == 0 and maps[0].max() > 0.95
+    decoded = tps_baseline.decode_keypoints(torch.from_numpy(maps)[None])[0]
+    seen = keypoints[:, 2] > 0
+    assert np.abs(decoded[seen, :2] - keypoints[seen, :2]).max() < 0.1  # sub-pixel
+    assert (decoded[~seen] == 0).all()
+
+
+def test_tps_interpolates_and_reproduces_affine_maps():
+    rng = np.random.default_rng(1)
+    target = torch.from_numpy(rng.uniform(-0.9, 0.9, (9, 2)))
+    affine = torch.tensor([[1.1, 0.2], [-0.1, 0.9]], dtype=torch.float64)
+    source = target @ affine.T + torch.tensor([0.05, -0.1], dtype=torch.float64)
+    coefficients = tps_baseline.fit_tps(target, source, regularisation=0.0)
+    assert coefficients[:9].abs().max() < 1e-8  # an affine correspondence needs no bending
+    bent = source.clone()
+    bent[4] += 0.2
+    coefficients = tps_baseline.fit_tps(target, bent, regularisation=0.0)
+    grid = tps_baseline.tps_grid(target, coefficients, (64, 48))
+    # Evaluated at the control points (placed on pixel centres) the spline hits its sources.
+    cols = torch.round(((target[:, 0] + 1) * 48 - 1) / 2).long()
+    rows = torch.round(((target[:, 1] + 1) * 64 - 1) / 2).long()
+    snapped = torch.stack([(2 * cols + 1) / 48 - 1, (2 * rows + 1) / 64 - 1], 1).double()
+    coefficients = tps_baseline.fit_tps(snapped, bent, regularisation=0.0)
+    grid = tps_baseline.tps_grid(snapped, coefficients, (64, 48))
+    assert torch.allclose(grid[rows, cols].double(), bent, atol=1e-4)
+    # Collinear control points (singular system) still give a finite grid.
+    line = torch.stack([torch.linspace(-1, 1, 5), torch.zeros(5)], 1).double()
+    assert torch.isfinite(tps_baseline.tps_grid(line, tps_baseline.fit_tps(line, line, 1e-3), (8, 6))).all()
+
+
+def test_garment_landmarks_on_dataset_garment(samples):
+    mask = samples["cloth_00205_00"]["mask"]
+    found = tps_baseline.garment_landmarks(mask)
+    for left, right in (found.shoulder, found.armpit, found.hem, found.collar):
+        assert left[0] < right[0]  # image-left side first
+    assert found.collar[0][1] < found.armpit[0][1] < found.hem[0][1]
+    assert found.hem[0][1] > 0.8 * np.nonzero(mask)[0].max()
+    assert found.sleeves[0] is not None and found.sleeves[1] is not None
+    assert found.sleeves[0].cuff[0] < found.shoulder[0][0] and found.sleeves[1].cuff[0] > found.shoulder[1][0]
+    parts = found.torso_mask.astype(int) + found.sleeves[0].mask + found.sleeves[1].mask
+    assert parts.max() == 1 and (parts > 0).sum() == mask.sum()  # torso + sleeves partition the garment
+
+
+# --- real photos ----------------------------------------------------------------------------------------------------
+
+
+def test_paired_warp_matches_dataset_parse(model, samples):
+    """The person wearing garment 00017 gets garment 00017 back where the dataset's parser found it."""
+    size = (512, 384)
+    _, out = _run(model, samples, "00017_00", "00017_00", size)
+    truth = _resize_labels(samples["00017_00"]["truth"], size)
+    upper = truth == UPPER_CLOTHES
+    visible = ~np.isin(truth, LOWER_CLOTHES)  # the top is tucked in: nothing to compare behind the trousers
+    warped = out["warped_mask"][0, 0].numpy() > 0.5
+    composite = out["composite_mask"][0, 0].numpy() > 0.5
+    iou_warped = _iou(warped & visible, upper)
+    iou_composite = _iou(composite, upper)
+    logging.getLogger(__name__).info("paired IoU: warped %.3f, composite %.3f", iou_warped, iou_composite)
+    assert iou_warped >= 0.6, iou_warped
+    assert iou_composite >= 0.75, iou_composite
+
+
+def test_garment_colour_replaces_old_garment(model, samples):
+    """White Levi's tee -> dark floral blouse: the torso takes the new garment's colour, no white remains."""
+    size = (512, 384)
+    inputs, out = _run(model, samples, "00000_00", "00205_00", size)
+    person = (inputs["person"][0].permute(1, 2, 0).numpy() + 1) * 127.5
+    tryon = (out["tryon"][0].permute(1, 2, 0).numpy() + 1) * 127.5
+    garment = samples["cloth_00205_00"]
+    garment_colour = np.median(garment["garment"][garment["mask"]], axis=0)
+    truth = _resize_labels(samples["00000_00"]["truth"], size)
+    torso = truth == UPPER_CLOTHES  # where the old tee was, by the dataset's own parse
+    old_colour = np.median(person[torso], axis=0)
+    assert np.linalg.norm(old_colour - garment_colour) > 150  # the test is meaningful: white vs dark navy
+    distance_new = np.linalg.norm(tryon[torso] - garment_colour, axis=1)
+    distance_old = np.linalg.norm(tryon[torso] - old_colour, axis=1)
+    closer_to_new = float((distance_new < distance_old).mean())
+    logging.getLogger(__name__).info("torso pixels closer to the new garment: %.3f", closer_to_new)
+    assert closer_to_new >= 0.75, closer_to_new
+    # Almost-white pixels (the old tee) are rare in the old garment region after the try-on.
+    assert float((tryon[torso].min(axis=1) > 200).mean()) < 0.05
+
+
+def test_face_hair_hands_lower_body_unchanged(model, samples):
+    for person, cloth in (("00000_00", "00017_00"), ("00017_00", "00205_00")):
+        inputs, out = _run(model, samples, person, cloth)
+        parse = inputs["parse"][0].argmax(0).numpy()
+        keep = np.isin(parse, (labels.FACE, labels.HAIR, labels.RIGHT_HAND, labels.LEFT_HAND, labels.LOWER_BODY))
+        assert keep.sum() > 0.1 * keep.size
+        diff = (out["tryon"][0] - inputs["person"][0]).abs().amax(0).numpy()
+        assert diff[keep].max() == 0.0
+        assert (out["composite_mask"][0, 0].numpy()[keep] == 0).all()
+        assert diff[~keep].max() > 0.5  # and something did change elsewhere
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_sizes(model, samples, size):
+    inputs, out = _run(model, samples, "00000_00", "00205_00", size)
+    for name, tspec in model.spec.outputs.items():
+        value = out[name]
+        assert value.shape == (1, tspec.channels, *size), name
+        assert torch.isfinite(value).all(), name
+        lo, hi = tspec.value_range
+        if np.isfinite(lo):
+            assert value.min() >= lo and value.max() <= hi, name
+    # The same geometry at every size: the composite mask agrees with the 512x384 one.
+    _, reference = _run(model, samples, "00000_00", "00205_00", (512, 384))
+    ours = F_resize(out["composite_mask"], (512, 384)) > 0.5
+    assert _iou(ours, reference["composite_mask"][0, 0].numpy() > 0.5) > 0.8
+
+
+def F_resize(mask: torch.Tensor, size) -> np.ndarray:
+    return torch.nn.functional.interpolate(mask, size=size, mode="bilinear", align_corners=False)[0, 0].numpy()
+
+
+def test_deterministic_and_batched(model, samples):
+    a_inputs, a = _run(model, samples, "00017_00", "00205_00")
+    _, b = _run(model, samples, "00017_00", "00205_00")
+    c_inputs, c = _run(model, samples, "00000_00", "00017_00")
+    for name in a:
+        assert torch.equal(a[name], b[name]), name
+    batched = {k: torch.cat([a_inputs[k], c_inputs[k]]) for k in a_inputs}
+    with torch.no_grad():
+        both = model(batched)
+    for name in a:
+        assert torch.equal(both[name][:1], a[name]) and torch.equal(both[name][1:], c[name]), name
+
+
+def test_no_pose_falls_back_to_default_frame(model, samples, caplog):
+    inputs, _ = _run(model, samples, "00017_00", "00205_00", (256, 192))
+    inputs = {**inputs, "pose": torch.zeros_like(inputs["pose"])}
+    with caplog.at_level(logging.WARNING), torch.no_grad():
+        out = model(inputs)
+    assert "no usable shoulders" in caplog.text
+    assert torch.isfinite(out["tryon"]).all()
+
+
+# --- bad input ------------------------------------------------------------------------------------------------------
+
+
+def test_bad_model_inputs(model, samples):
+    inputs, _ = _run(model, samples, "00017_00", "00205_00", (256, 192))
+    with pytest.raises(ValueError, match="garment_mask' is empty"):
+        model({**inputs, "garment_mask": torch.zeros_like(inputs["garment_mask"])})
+    broken = inputs["person"].clone()
+    broken[0, 0, 5, 5] = float("nan")
+    with pytest.raises(ValueError, match="NaN or inf"):
+        model({**inputs, "person": broken})
+    with pytest.raises(ValueError, match="must have shape"):
+        model({**inputs, "parse": inputs["parse"][:, :9]})
+
+
+def test_bad_recipe_inputs(model, samples):
+    p, c = samples["00017_00"], samples["cloth_00017_00"]
+    good = {"person": p["person"], "garment": c["garment"], "garment_mask": c["mask"], "keypoints": p["keypoints"],
+            "parse": p["parse"]}
+    with pytest.raises(ValueError, match="needs keypoints"):
+        build_model_inputs(model, **{**good, "keypoints": None})
+    with pytest.raises(ValueError, match="needs parse"):
+        build_model_inputs(model, **{**good, "parse": None})
+    with pytest.raises(ValueError, match=r"\(18, 3\)"):
+        build_model_inputs(model, **{**good, "keypoints": p["keypoints"][:10]})
+    with pytest.raises(ValueError, match="garment mask is empty"):
+        build_model_inputs(model, **{**good, "garment_mask": np.zeros_like(c["mask"])})
+    with pytest.raises(ValueError, match="parse must have"):
+        build_model_inputs(model, **{**good, "parse": p["parse"][:100]})
+    with pytest.raises(ValueError, match="dtype uint8"):
+        build_model_inputs(model, **{**good, "person": p["person"].astype(np.float32)})
