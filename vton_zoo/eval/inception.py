@@ -355,5 +355,6 @@ def load_inception(dims: int = 2048, weights: str | Path | None = None, *, devic
                                      f"{missing[:5]}{'...' if len(missing) > 5 else ''}, unexpected keys "
                                      f"{unexpected[:5]}{'...' if len(unexpected) > 5 else ''}")
     model.backend = backend
+    model.dims = dims
     model.weights_file = str(path)
     return model.eval().to(device)
