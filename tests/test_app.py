@@ -7,6 +7,7 @@ import threading
 import zipfile
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -205,3 +206,27 @@ def test_about_tab_shows_papers_and_reports(home):
     (home / "reports" / "viton_eval.md").write_text("| method | FID |\n|---|---|\n| pf-afn | 10.1 |\n")
     text = about.about_markdown()
     assert "| pf-afn | 10.1 |" in text and "viton_eval" in text
+
+
+def test_about_tab_shows_the_evaluation_report_plots(home, tmp_path):
+    """A report written by ``python -m vton_zoo.eval report`` (default folder) reaches the About tab, with plots."""
+    import json
+
+    from vton_zoo.eval.report import build_report
+
+    assert about.report_plots() == []
+    runs = []
+    for model, fid, ms in (("tps-baseline", 61.5, 310.0), ("dm-vton", 18.2, 420.0)):
+        run = tmp_path / model
+        run.mkdir()
+        (run / "metrics.json").write_text(json.dumps({
+            "model": model, "weights": "test", "layout": "viton-hd", "pairs": "unpaired", "num_pairs": 4,
+            "resolution": [512, 384], "fid": fid, "kid": 0.01, "runtime_ms_per_image": ms, "peak_memory_mb": 900.0,
+            "device": "cpu"}))
+        runs.append(run)
+    written = build_report(runs)
+    assert Path(written["markdown"]).parent == home / "reports"
+    plots = about.report_plots()
+    assert plots and all(Path(p).is_file() and Path(p).parent == home / "reports" for p in plots)
+    text = about.about_markdown()
+    assert "tps-baseline" in text and "61.50" in text

@@ -45,6 +45,19 @@ def metrics_markdown() -> str:
     return "\n\n".join(parts)
 
 
+def report_plots() -> list[str]:
+    """The plots of the evaluation report that ``python -m vton_zoo.eval report`` wrote (quality vs latency,
+    per-image histograms), as file paths; empty when there is none."""
+    from ..eval.report import find_report
+
+    try:
+        report = find_report()
+    except (OSError, ValueError) as exc:  # a half-written or corrupt report must not break the page
+        logger.warning("cannot read the evaluation report: %s", exc)
+        return []
+    return [str(path) for path in report["plots"]] if report else []
+
+
 def methods_markdown() -> str:
     """One table row per method: paper, code, licence, native resolution."""
     lines = ["| method | paper | official code | licence | resolution (H x W) |", "|---|---|---|---|---|"]

@@ -17,7 +17,7 @@ from .. import hub
 from .. import weights as zoo_weights
 from ..registry import get_spec
 from . import core, weights_tab
-from .about import about_markdown
+from .about import about_markdown, report_plots
 from .examples import examples
 
 logger = logging.getLogger(__name__)
@@ -132,7 +132,10 @@ def build_demo(cache: core.PipelineCache | None = None) -> gr.Blocks:
                 weights_result = gr.Markdown(elem_id="weights-result")
 
             with gr.Tab("About", id="about"):
-                gr.Markdown(about_markdown())
+                about_text = gr.Markdown(about_markdown())
+                plots = report_plots()
+                about_plots = gr.Gallery(plots, label="Evaluation plots", columns=3, visible=bool(plots),
+                                         elem_id="about-plots")
 
         # ---------------------------------------------------------------- events
         result_outputs = [status, download, compare, slider, state, *columns.values(), *images.values(),
@@ -232,6 +235,12 @@ def build_demo(cache: core.PipelineCache | None = None) -> gr.Blocks:
         install.click(on_install, inputs=[weights_method, local_files], outputs=weights_outputs,
                       api_name="install_weights")
         weights_method.change(lambda n: _how_to(n) if n else "", inputs=weights_method, outputs=how_to, api_name=False)
+
+        def on_load():  # reports written while the app runs show up on the next page load
+            fresh = report_plots()
+            return about_markdown(), gr.update(value=fresh, visible=bool(fresh))
+
+        demo.load(on_load, outputs=[about_text, about_plots], api_name=False, queue=False)
 
     demo.queue(default_concurrency_limit=int(os.environ.get(CONCURRENCY_ENV, 2)), max_size=QUEUE_SIZE)
     demo.vton_cache = cache  # for tests and for app.py's warm-up
