@@ -140,7 +140,10 @@ def export_final(run_dir: Path, checkpoint: Path, card: str | None) -> Path:
     staging = Path(tempfile.mkdtemp(prefix=".final-", dir=run_dir))
     for item in (WEIGHTS_NAME, CONFIG_NAME, DISCRIMINATOR_NAME, ARGS_NAME):
         if (checkpoint / item).is_file():
-            shutil.copyfile(checkpoint / item, staging / item)
+            try:  # checkpoint files are never modified in place, so a hard link is a safe, free copy
+                os.link(checkpoint / item, staging / item)
+            except OSError:
+                shutil.copyfile(checkpoint / item, staging / item)
     if card is not None:
         (staging / "README.md").write_text(card, encoding="utf-8")
     final = run_dir / "final"

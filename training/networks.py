@@ -1,10 +1,10 @@
 """Training-only networks and forwards: the parser-based teacher the zoo does not register, and the appearance-flow
 forward that returns what the official training losses need.
 
-- :class:`ParserBasedTeacher`: PF-AFN's "PB-AFN" teacher, ``AFWM(45)`` + ``ResUnetGenerator(8, 4, 5)`` (architectures.md
-  §2.3, §2.5). It is also the teacher of our DM-VTON recipe: DM-VTON's own teacher is FS-VTON's ``StyleAFWM(45)``,
-  which the zoo does not re-implement; the teacher's role (a parser-based try-on that makes the student's "tutor"
-  image and the distillation targets) is the same.
+- :class:`ParserBasedTeacher`: PF-AFN's "PB-AFN" teacher, ``AFWM(45)`` + ``ResUnetGenerator(8, 4, 5)``
+  (architectures.md §2.3, §2.5). It is also the teacher of our DM-VTON recipe: DM-VTON's own teacher is
+  FS-VTON's ``StyleAFWM(45)``, which the zoo does not re-implement; the teacher's role (a parser-based
+  try-on that makes the student's "tutor" image and the distillation targets) is the same.
 - :func:`flow_training_forward`: the ``phase='train'`` forward of PF-AFN's AFWM (also DM-VTON's ``MobileAFWM`` and
   RMGN's warp), run on the zoo module's own layers, so the trained weights are the zoo's.
 """

@@ -261,3 +261,76 @@ def download_url(url: str, dest: str | os.PathLike, *, progress: Callable[[int, 
     os.replace(part, dest)
     logger.info("downloaded %s -> %s", url, dest)
     return dest
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Uploads: trained weights to the Hugging Face Hub (python -m training ... --push-to-hub)
+
+PUSH_FILES = ("model.safetensors", "config.json", "README.md")
+
+
+def push_folder(folder: str | os.PathLike, repo_id: str, *, token: str | None = None, private: bool = False,
+                commit_message: str = "Upload vton-zoo weights", endpoint: str | None = None,
+                allow_patterns: list[str] | None = None) -> str:
+    """Create the Hub model repo ``repo_id`` if needed and upload a weights folder in one commit.
+
+    Args:
+        folder: a zoo weights folder (``model.safetensors`` + ``config.json``, and a ``README.md`` model card).
+        repo_id: ``OWNER/NAME``.
+        token: a Hub token; ``None`` uses ``$HF_TOKEN`` or the token saved by ``hf auth login`` (never a default on
+            the command line).
+        private: create the repo as private (an existing repo keeps its visibility).
+        commit_message: the commit's message.
+        endpoint: the Hub URL (default: ``$HF_ENDPOINT`` or https://huggingface.co).
+        allow_patterns: the files to upload (default: the weights, the config and the model card).
+
+    Returns:
+        The URL of the commit.
+
+    Raises:
+        ValueError: a malformed ``repo_id`` or a folder without weights.
+        RuntimeError: no token, offline mode, or the Hub refused the upload.
+    """
+    from huggingface_hub import HfApi
+    from huggingface_hub.errors import HfHubHTTPError
+
+    if not repo_id or repo_id.count("/") != 1:
+        raise ValueError(f"Hub repo id must look like OWNER/NAME, got {repo_id!r}")
+    folder = Path(folder)
+    missing = [name for name in PUSH_FILES[:2] if not (folder / name).is_file()]
+    if missing:
+        raise ValueError(f"{folder} is not a zoo weights folder: missing {', '.join(missing)}")
+    if is_offline():
+        raise RuntimeError(f"Not pushing to {repo_id}: offline mode is on ({' / '.join(OFFLINE_ENV)})")
+    api = HfApi(endpoint=endpoint, token=token)
+    if api.token is None:
+        from huggingface_hub import get_token
+
+        if get_token() is None:
+            raise RuntimeError("No Hugging Face token: set HF_TOKEN or run `hf auth login` before --push-to-hub")
+    try:
+        api.create_repo(repo_id, repo_type="model", private=private, exist_ok=True)
+        commit = api.upload_folder(repo_id=repo_id, folder_path=str(folder), repo_type="model",
+                                   commit_message=commit_message, allow_patterns=allow_patterns or list(PUSH_FILES))
+    except (HfHubHTTPError, OSError) as exc:
+        raise RuntimeError(f"Pushing {folder} to {repo_id} failed: {exc}") from exc
+    logger.info("pushed %s to %s", folder, commit.commit_url)
+    return commit.commit_url
+
+
+def push_to_hub(model, repo_id: str, *, card: str | None = None, token: str | None = None, private: bool = False,
+                commit_message: str = "Upload vton-zoo weights", endpoint: str | None = None) -> str:
+    """Save a zoo model (``model.safetensors`` + ``config.json`` + optional model card) and push it to ``repo_id``.
+
+    Loadable afterwards with ``vton_zoo.create_model(model.spec.name, weights="hub:" + repo_id)``.
+    """
+    import tempfile
+
+    from .checkpoints import save_safetensors
+
+    with tempfile.TemporaryDirectory(prefix="vton-zoo-push-") as tmp:
+        save_safetensors(model, tmp)
+        if card is not None:
+            Path(tmp, "README.md").write_text(card, encoding="utf-8")
+        return push_folder(tmp, repo_id, token=token, private=private, commit_message=commit_message,
+                           endpoint=endpoint)
