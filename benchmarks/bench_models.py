@@ -8,7 +8,8 @@ Each configuration runs in a fresh subprocess so its peak memory (RSS on CPU, ma
 Rows: eager-loop = eager fp32 with the plain correlation loop (what the official network definitions do with an
 exact PyTorch correlation); eager = our eager fp32 (GEMM correlation); then the presets.
 Presets: cpu = channels_last + torch.compile (fp32); cpu-bf16 = channels_last + bf16 autocast (no compile);
-cpu-bf16-compile = both; gpu = fp16 autocast + channels_last + CUDA graphs. Individual flags override the preset.
+cpu-bf16-compile = both; cpu-bf16-gen[-compile] = bf16 for the generator only, the warp
+(flow estimator) in fp32; gpu = fp16 autocast + channels_last + CUDA graphs. Individual flags override the preset.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ PRESETS = {
     "cpu": {"channels_last": True, "compile": True},
     "cpu-bf16": {"channels_last": True, "dtype": "bf16"},
     "cpu-bf16-compile": {"channels_last": True, "dtype": "bf16", "compile": True},
+    "cpu-bf16-gen": {"channels_last": True, "dtype": "bf16", "low_precision": "gen"},  # warp in fp32
+    "cpu-bf16-gen-compile": {"channels_last": True, "dtype": "bf16", "low_precision": "gen", "compile": True},
     "gpu": {"channels_last": True, "dtype": "fp16", "cuda_graphs": True},
     "gpu-compile": {"channels_last": True, "dtype": "fp16", "compile": True, "compile_mode": "max-autotune"},
 }
@@ -57,8 +60,12 @@ def measure(args: argparse.Namespace) -> dict:
     else:
         model = create_model(args.model, device=device)
     dtype = {"fp16": torch.float16, "bf16": torch.bfloat16, None: None}[args.dtype]
+    parts = tuple(args.low_precision.split(",")) if args.low_precision else None
+    if parts and not set(parts) <= set(spec.official_parts):
+        parts = None  # one-part models (daflow): the whole network
     runner = InferenceRunner(model, channels_last=args.channels_last, compile=args.compile, autocast_dtype=dtype,
-                             cuda_graphs=args.cuda_graphs, compile_mode=args.compile_mode)
+                             cuda_graphs=args.cuda_graphs, compile_mode=args.compile_mode,
+                             low_precision_parts=parts)
     result = {"model": args.model, "size": list(size), "device": str(device), "config": args.label}
     one = random_inputs(spec.inputs, 1, size, seed=0, device=device)
     if fixture is not None:
@@ -127,6 +134,8 @@ def child_args(ns: argparse.Namespace, model: str, label: str, config: dict) -> 
             argv.append("--" + flag.replace("_", "-"))
     if config.get("dtype"):
         argv += ["--dtype", config["dtype"]]
+    if config.get("low_precision"):
+        argv += ["--low-precision", config["low_precision"]]
     if config.get("compile_mode"):
         argv += ["--compile-mode", config["compile_mode"]]
     if not label.startswith("eager"):
@@ -160,6 +169,7 @@ def main() -> None:
     parser.add_argument("--compile-mode", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--dtype", default=None, choices=["fp16", "bf16"], help=argparse.SUPPRESS)
     parser.add_argument("--check-eager", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--low-precision", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         print("RESULT " + json.dumps(measure(args)))

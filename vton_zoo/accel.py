@@ -27,15 +27,27 @@ class InferenceRunner:
         compile: ``torch.compile`` the forward (inductor); the first call per input shape compiles.
         autocast_dtype: ``torch.bfloat16`` / ``torch.float16`` to run convolutions in low precision.
         cuda_graphs: capture the whole forward in a CUDA graph per input shape and replay it (GPU only).
+        low_precision_parts: with ``autocast_dtype``, run only these sub-networks (names from
+            ``model.spec.official_parts``, e.g. ``("gen",)``) in low precision and keep the rest in fp32. Keeping
+            the flow estimator in fp32 keeps the warp geometry exact: low-precision errors in a coarse-to-fine flow
+            compound across pyramid levels and move whole garment regions, while a generator's errors stay local.
     """
 
     def __init__(self, model: TryOnModel, *, channels_last: bool = False, compile: bool = False,
                  autocast_dtype: torch.dtype | None = None, cuda_graphs: bool = False,
-                 compile_mode: str | None = None) -> None:
+                 compile_mode: str | None = None, low_precision_parts: tuple[str, ...] | None = None) -> None:
         self.model = model.eval()
-        self.device = next(model.parameters()).device
+        self.device = next((p.device for p in model.parameters()), torch.device("cpu"))
         self.channels_last = channels_last
         self.autocast_dtype = autocast_dtype
+        if low_precision_parts is not None and autocast_dtype is not None:
+            parts = tuple(model.spec.official_parts)
+            unknown = [name for name in low_precision_parts if name not in parts]
+            if unknown:
+                raise ValueError(f"low_precision_parts {unknown} not in {model.spec.name}'s parts {list(parts)}")
+            for name in low_precision_parts:
+                _autocast_forward(getattr(model, name), self.device.type, autocast_dtype)
+            self.autocast_dtype = None  # the rest of the model runs in fp32
         self.cuda_graphs = cuda_graphs and self.device.type == "cuda"
         if channels_last:
             self.model.to(memory_format=torch.channels_last)
@@ -91,6 +103,29 @@ class InferenceRunner:
             static_out = self._run(static_in)
         logger.debug("captured a CUDA graph for %s", [tuple(v.shape) for v in inputs.values()])
         return graph, static_in, static_out
+
+
+def _autocast_forward(module: torch.nn.Module, device_type: str, dtype: torch.dtype) -> None:
+    """Make ``module`` run under autocast (instance attribute; the class and other instances are untouched)."""
+    forward = module.forward
+
+    def forward_low_precision(*args, **kwargs):
+        with torch.autocast(device_type, dtype=dtype):
+            out = forward(*args, **kwargs)
+        # fp32 out, so the fp32 parts downstream compute as in the eager model
+        return _to_float(out)
+
+    module.forward = forward_low_precision
+
+
+def _to_float(value):
+    if isinstance(value, torch.Tensor):
+        return value.float() if value.is_floating_point() and value.dtype != torch.float32 else value
+    if isinstance(value, dict):
+        return {k: _to_float(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_to_float(v) for v in value)
+    return value
 
 
 def cpu_supports_bf16() -> bool:

@@ -1,0 +1,64 @@
+"""InferenceRunner: the speed-up options keep what the model computes (fp32) or stay close to it (bf16)."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+import vton_zoo
+from tests._inputs import random_inputs
+from vton_zoo.accel import InferenceRunner
+
+
+@pytest.fixture(scope="module")
+def pf_afn():
+    torch.manual_seed(0)
+    model = vton_zoo.create_model("pf-afn")
+    inputs = random_inputs(model.spec, batch=1, size=(64, 64))
+    with torch.inference_mode():
+        eager = model(inputs)
+    return model, inputs, eager
+
+
+def _rel_l2(a: torch.Tensor, b: torch.Tensor) -> float:
+    return float((a.float() - b.float()).norm() / b.float().norm())
+
+
+def test_channels_last_fp32_matches_eager(pf_afn):
+    model, inputs, eager = pf_afn
+    runner = InferenceRunner(vton_zoo.create_model("pf-afn").requires_grad_(False), channels_last=True)
+    runner.model.load_state_dict(model.state_dict())
+    out = runner(inputs)
+    assert set(out) == set(eager)
+    for name, value in eager.items():
+        assert out[name].dtype == value.dtype
+        assert _rel_l2(out[name], value) < 1e-5, name
+
+
+def test_generator_only_bf16_keeps_the_warp_exact(pf_afn):
+    model, inputs, eager = pf_afn
+    fresh = vton_zoo.create_model("pf-afn")
+    fresh.load_state_dict(model.state_dict())
+    runner = InferenceRunner(fresh, autocast_dtype=torch.bfloat16, low_precision_parts=("gen",))
+    out = runner(inputs)
+    # The warp ran in fp32: its outputs are bit-identical to eager; only the generator's are bf16-rounded.
+    assert torch.equal(out["flow"], eager["flow"]) and torch.equal(out["warped_garment"], eager["warped_garment"])
+    assert out["tryon"].dtype == torch.float32
+    assert not torch.equal(out["tryon"], eager["tryon"])
+    assert _rel_l2(out["tryon"], eager["tryon"]) < 0.05
+    # The class and other instances are untouched.
+    assert "forward" not in vars(model.gen)
+
+
+def test_whole_model_bf16_runs_in_low_precision(pf_afn):
+    model, inputs, eager = pf_afn
+    fresh = vton_zoo.create_model("pf-afn")
+    fresh.load_state_dict(model.state_dict())
+    out = InferenceRunner(fresh, autocast_dtype=torch.bfloat16)(inputs)
+    assert not torch.equal(out["flow"], eager["flow"])
+
+
+def test_unknown_part_is_rejected():
+    with pytest.raises(ValueError, match="not in pf-afn's parts"):
+        InferenceRunner(vton_zoo.create_model("pf-afn"), autocast_dtype=torch.bfloat16,
+                        low_precision_parts=("generator",))
