@@ -11,9 +11,9 @@ from vton_zoo.accel import InferenceRunner
 
 
 @pytest.fixture(scope="module")
-def pf_afn():
+def dm_vton():
     torch.manual_seed(0)
-    model = vton_zoo.create_model("pf-afn")
+    model = vton_zoo.create_model("dm-vton")
     inputs = random_inputs(model.spec, batch=1, size=(64, 64))
     with torch.inference_mode():
         eager = model(inputs)
@@ -24,9 +24,9 @@ def _rel_l2(a: torch.Tensor, b: torch.Tensor) -> float:
     return float((a.float() - b.float()).norm() / b.float().norm())
 
 
-def test_channels_last_fp32_matches_eager(pf_afn):
-    model, inputs, eager = pf_afn
-    runner = InferenceRunner(vton_zoo.create_model("pf-afn").requires_grad_(False), channels_last=True)
+def test_channels_last_fp32_matches_eager(dm_vton):
+    model, inputs, eager = dm_vton
+    runner = InferenceRunner(vton_zoo.create_model("dm-vton").requires_grad_(False), channels_last=True)
     runner.model.load_state_dict(model.state_dict())
     out = runner(inputs)
     assert set(out) == set(eager)
@@ -35,9 +35,9 @@ def test_channels_last_fp32_matches_eager(pf_afn):
         assert _rel_l2(out[name], value) < 1e-5, name
 
 
-def test_generator_only_bf16_keeps_the_warp_exact(pf_afn):
-    model, inputs, eager = pf_afn
-    fresh = vton_zoo.create_model("pf-afn")
+def test_generator_only_bf16_keeps_the_warp_exact(dm_vton):
+    model, inputs, eager = dm_vton
+    fresh = vton_zoo.create_model("dm-vton")
     fresh.load_state_dict(model.state_dict())
     runner = InferenceRunner(fresh, autocast_dtype=torch.bfloat16, low_precision_parts=("gen",))
     out = runner(inputs)
@@ -50,15 +50,15 @@ def test_generator_only_bf16_keeps_the_warp_exact(pf_afn):
     assert "forward" not in vars(model.gen)
 
 
-def test_whole_model_bf16_runs_in_low_precision(pf_afn):
-    model, inputs, eager = pf_afn
-    fresh = vton_zoo.create_model("pf-afn")
+def test_whole_model_bf16_runs_in_low_precision(dm_vton):
+    model, inputs, eager = dm_vton
+    fresh = vton_zoo.create_model("dm-vton")
     fresh.load_state_dict(model.state_dict())
     out = InferenceRunner(fresh, autocast_dtype=torch.bfloat16)(inputs)
     assert not torch.equal(out["flow"], eager["flow"])
 
 
 def test_unknown_part_is_rejected():
-    with pytest.raises(ValueError, match="not in pf-afn's parts"):
-        InferenceRunner(vton_zoo.create_model("pf-afn"), autocast_dtype=torch.bfloat16,
+    with pytest.raises(ValueError, match="not in dm-vton's parts"):
+        InferenceRunner(vton_zoo.create_model("dm-vton"), autocast_dtype=torch.bfloat16,
                         low_precision_parts=("generator",))
