@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..ops.correlation import correlation
-from ..ops.warp import apply_offset
+from ..ops.warp import apply_offset, grid_sample
 
 FEATURE_CHANNELS = (64, 128, 256, 256, 256)
 
@@ -136,7 +136,7 @@ class AFlowNet(nn.Module):
         self.netRefine = nn.ModuleList([flow_head(2 * fpn_dim) for _ in range(num_pyramid)])  # noqa: N815
 
     def _sample(self, x: torch.Tensor, grid: torch.Tensor) -> torch.Tensor:
-        return F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=self.align_corners)
+        return grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=self.align_corners)
 
     def forward(self, garment: torch.Tensor, garment_pyramid: list[torch.Tensor],
                 person_pyramid: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:

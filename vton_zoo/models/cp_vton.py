@@ -56,10 +56,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from .. import types
+from ..ops.warp import grid_sample
 from ..registry import ModelSpec, WeightsSpec, register_model
 from ._base import TryOnModel
 
@@ -384,10 +384,10 @@ class CPVTON(TryOnModel):
         person_representation = inputs["person_representation"]
         garment = inputs["garment"]
         tps_grid, tps_theta = self.gmm(person_representation, garment)
-        warped_garment = F.grid_sample(garment, tps_grid, mode="bilinear", padding_mode="border",
-                                       align_corners=config.align_corners)
-        warped_mask = F.grid_sample(inputs["garment_mask"], tps_grid, mode="bilinear", padding_mode="zeros",
-                                    align_corners=config.align_corners)
+        warped_garment = grid_sample(garment, tps_grid, mode="bilinear", padding_mode="border",
+                                     align_corners=config.align_corners)
+        warped_mask = grid_sample(inputs["garment_mask"], tps_grid, mode="bilinear", padding_mode="zeros",
+                                  align_corners=config.align_corners)
         generator_out = self.tom(torch.cat([person_representation, warped_garment], 1))
         rendered_person = torch.tanh(generator_out[:, :3])
         composite_mask = torch.sigmoid(generator_out[:, 3:4])  # not multiplied by warped_mask (pinned test.py)

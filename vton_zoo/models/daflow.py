@@ -48,7 +48,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .. import types
-from ..ops.warp import apply_offset
+from ..ops.warp import apply_offset, grid_sample
 from ..registry import ModelSpec, OfficialFile, WeightsSpec, register_model
 from ._afwm import FEATURE_CHANNELS, FeatureEncoder, RefinePyramid
 from ._base import TryOnModel
@@ -119,8 +119,8 @@ def da_warp(feature: torch.Tensor, grids: torch.Tensor, attention: torch.Tensor,
     batch, channels, height, width = feature.shape
     heads = attention.shape[1]
     copies = feature.repeat_interleave(heads, dim=0)  # [B*k, C, H, W]
-    warped = F.grid_sample(copies, grids.permute(0, 2, 3, 1), mode="bilinear", padding_mode="border",
-                           align_corners=align_corners)
+    warped = grid_sample(copies, grids.permute(0, 2, 3, 1), mode="bilinear", padding_mode="border",
+                         align_corners=align_corners)
     weighted = warped.reshape(batch, heads, channels, height, width) * attention.unsqueeze(2)  # [B, k, C, H, W]
     out = weighted[:, 0]
     for head in range(1, heads):  # sequential sum over heads, as upstream
@@ -175,7 +175,7 @@ class DAFlowNet(nn.Module):
         )
 
     def _sample(self, x: torch.Tensor, grid: torch.Tensor) -> torch.Tensor:
-        return F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=self.align_corners)
+        return grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=self.align_corners)
 
     def _resize(self, x: torch.Tensor, size: tuple[int, int] | None = None) -> torch.Tensor:
         if size is None:

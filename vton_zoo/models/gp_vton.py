@@ -58,7 +58,7 @@ from torch import nn
 
 from .. import types
 from ..ops.correlation import correlation
-from ..ops.warp import apply_offset, warp
+from ..ops.warp import apply_offset, grid_sample, warp
 from ..registry import ModelSpec, OfficialFile, WeightsSpec, register_model
 from ._afwm import FEATURE_CHANNELS, DownSample, FeatureEncoder, RefinePyramid, ResBlock, flow_head
 from ._base import TryOnModel, compose_tryon
@@ -230,8 +230,8 @@ class PartFlowNet(nn.Module):
         grid = apply_offset(offsets)  # [3B, h, w, 2]
         if last_flow is None:
             return grid.permute(0, 3, 1, 2)  # [3B, 2, h, w]
-        return F.grid_sample(last_flow, grid, mode="bilinear", padding_mode="border",
-                             align_corners=self.align_corners)
+        return grid_sample(last_flow, grid, mode="bilinear", padding_mode="border",
+                           align_corners=self.align_corners)
 
     def forward(self, part_garments: torch.Tensor, part_masks: torch.Tensor, garment: torch.Tensor,
                 garment_mask: torch.Tensor, garment_pyramid: list[torch.Tensor], cond_pyramid: list[torch.Tensor],
