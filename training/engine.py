@@ -165,6 +165,21 @@ def _set_rng_state(state: dict[str, Any]) -> None:
         torch.cuda.set_rng_state_all(state["cuda"])
 
 
+def _logged_metrics(run_dir: Path) -> dict[str, float]:
+    """The last validation and speed figures in ``metrics.jsonl`` (``{}`` when there is none)."""
+    found: dict[str, float] = {}
+    path = run_dir / "metrics.jsonl"
+    if path.is_file():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError:  # a line cut by a killed run
+                continue
+            if record.get("kind") in ("val", "speed"):
+                found.update({k: float(v) for k, v in record.items() if k not in ("kind", "step")})
+    return found
+
+
 def _to_device(batch: dict, device: torch.device) -> dict:
     return {k: v.to(device, non_blocking=True) if isinstance(v, torch.Tensor) else v for k, v in batch.items()}
 
@@ -480,17 +495,22 @@ def train_stage(args: argparse.Namespace, cls: type[Stage]) -> Path | None:
         from .card import model_card
 
         checkpoint = latest_checkpoint(run_dir)
+        metrics = {**_logged_metrics(run_dir), **metrics}  # a resumed, already finished run keeps its figures
         card = model_card(cls, args, metrics) if cls.zoo_model else None
         final = export_final(run_dir, checkpoint, card)
         logger.info("%s/%s finished at step %d: %s", cls.method, cls.name, step, final)
         if args.push_to_hub:
-            from vton_zoo.hub import push_folder
+            from vton_zoo.hub import PushError, push_folder
 
             if not cls.zoo_model:
                 logger.warning("not pushing %s: the teacher is a training-only network", cls.name)
             else:
-                url = push_folder(final, args.hub_model_id, private=args.hub_private,
-                                  commit_message=f"{cls.method} {cls.name}: {step} steps")
+                try:
+                    url = push_folder(final, args.hub_model_id, private=args.hub_private,
+                                      commit_message=f"{cls.method} {cls.name}: {step} steps")
+                except PushError as exc:
+                    raise PushError(f"{exc}\nThe trained weights are kept in {final}. To push them again without "
+                                    "training, re-run the same command with --resume.", status=exc.status) from exc
                 logger.info("pushed to %s", url)
     if world > 1:
         dist.barrier()
@@ -501,12 +521,22 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s: %(message)s")
-    if args.push_to_hub and not args.hub_model_id:
-        parser.error("--push-to-hub needs --hub-model-id OWNER/NAME")
+    from vton_zoo.hub import PushError, check_push
+
+    if args.push_to_hub:
+        if not args.hub_model_id:
+            parser.error("--push-to-hub needs --hub-model-id OWNER/NAME")
+        try:  # fail now rather than after hours of training
+            check_push(args.hub_model_id)
+        except (ValueError, PushError) as exc:
+            parser.error(str(exc))
     classes = STAGES[args.method] if args.stage == "all" else (get_stage(args.method, args.stage),)
     try:
         for cls in classes:
             train_stage(args, cls)
+    except PushError as exc:
+        logger.error("%s", exc)
+        return 1
     finally:
         if dist.is_initialized():
             dist.destroy_process_group()

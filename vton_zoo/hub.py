@@ -269,10 +269,57 @@ def download_url(url: str, dest: str | os.PathLike, *, progress: Callable[[int, 
 PUSH_FILES = ("model.safetensors", "config.json", "README.md")
 
 
+class PushError(RuntimeError):
+    """An upload to the Hub failed or cannot start (no token, offline mode, the server refused it).
+
+    Attributes:
+        status: the HTTP status the Hub answered, when it answered one (401: bad or read-only token).
+    """
+
+    def __init__(self, message: str, *, status: int | None = None):
+        super().__init__(message)
+        self.status = status
+
+
+def _http_status(exc: BaseException) -> int | None:
+    """The HTTP status of an ``HfHubHTTPError`` in ``exc``'s cause chain (LFS uploads wrap them)."""
+    seen = 0
+    while exc is not None and seen < 8:
+        response = getattr(exc, "response", None)
+        status = getattr(response, "status_code", None)
+        if isinstance(status, int):
+            return status
+        exc = exc.__cause__ or exc.__context__
+        seen += 1
+    return None
+
+
+def check_push(repo_id: str, *, token: str | None = None) -> None:
+    """Check, without any network call, that a push to ``repo_id`` can start: run it before hours of training.
+
+    Raises:
+        ValueError: a malformed ``repo_id``.
+        PushError: offline mode is on, or no token is available (``token``, ``$HF_TOKEN`` or ``hf auth login``).
+    """
+    if not repo_id or repo_id.count("/") != 1 or not all(repo_id.split("/")):
+        raise ValueError(f"Hub repo id must look like OWNER/NAME, got {repo_id!r}")
+    if is_offline():
+        raise PushError(f"Not pushing to {repo_id}: offline mode is on ({' / '.join(OFFLINE_ENV)})")
+    if token is None:
+        from huggingface_hub import get_token
+
+        token = get_token()
+    if not token:
+        raise PushError(f"No Hugging Face token to push to {repo_id}: set HF_TOKEN or run `hf auth login` (a token "
+                        "with write access); tokens are never taken from the command line")
+
+
 def push_folder(folder: str | os.PathLike, repo_id: str, *, token: str | None = None, private: bool = False,
                 commit_message: str = "Upload vton-zoo weights", endpoint: str | None = None,
                 allow_patterns: list[str] | None = None) -> str:
     """Create the Hub model repo ``repo_id`` if needed and upload a weights folder in one commit.
+
+    ``create_model(name, weights="hub:" + repo_id)`` loads the result.
 
     Args:
         folder: a zoo weights folder (``model.safetensors`` + ``config.json``, and a ``README.md`` model card).
@@ -289,31 +336,30 @@ def push_folder(folder: str | os.PathLike, repo_id: str, *, token: str | None = 
 
     Raises:
         ValueError: a malformed ``repo_id`` or a folder without weights.
-        RuntimeError: no token, offline mode, or the Hub refused the upload.
+        PushError: no token, offline mode, or the Hub refused the upload (``.status`` holds the HTTP status).
     """
     from huggingface_hub import HfApi
     from huggingface_hub.errors import HfHubHTTPError
 
-    if not repo_id or repo_id.count("/") != 1:
-        raise ValueError(f"Hub repo id must look like OWNER/NAME, got {repo_id!r}")
+    check_push(repo_id, token=token)
     folder = Path(folder)
     missing = [name for name in PUSH_FILES[:2] if not (folder / name).is_file()]
     if missing:
         raise ValueError(f"{folder} is not a zoo weights folder: missing {', '.join(missing)}")
-    if is_offline():
-        raise RuntimeError(f"Not pushing to {repo_id}: offline mode is on ({' / '.join(OFFLINE_ENV)})")
     api = HfApi(endpoint=endpoint, token=token)
-    if api.token is None:
-        from huggingface_hub import get_token
-
-        if get_token() is None:
-            raise RuntimeError("No Hugging Face token: set HF_TOKEN or run `hf auth login` before --push-to-hub")
     try:
         api.create_repo(repo_id, repo_type="model", private=private, exist_ok=True)
         commit = api.upload_folder(repo_id=repo_id, folder_path=str(folder), repo_type="model",
                                    commit_message=commit_message, allow_patterns=allow_patterns or list(PUSH_FILES))
-    except (HfHubHTTPError, OSError) as exc:
-        raise RuntimeError(f"Pushing {folder} to {repo_id} failed: {exc}") from exc
+    except (HfHubHTTPError, OSError, ValueError, RuntimeError) as exc:  # LFS failures come wrapped in RuntimeError
+        status = _http_status(exc)
+        hint = ""
+        if status in (401, 403):
+            hint = (f" The Hub refused the token (HTTP {status}): check that HF_TOKEN or the `hf auth login` token "
+                    f"is valid and can write to {repo_id.split('/')[0]}.")
+        elif status is not None and status >= 500:
+            hint = f" The Hub had a server error (HTTP {status}); try again later."
+        raise PushError(f"Pushing {folder} to {repo_id} ({api.endpoint}) failed: {exc}.{hint}", status=status) from exc
     logger.info("pushed %s to %s", folder, commit.commit_url)
     return commit.commit_url
 
