@@ -27,11 +27,11 @@ from torch.utils.data import DataLoader
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks._common import environment, sync  # noqa: E402
 from training import engine  # noqa: E402
-from training.data import make_synthetic  # noqa: E402
 from training.losses import VGG19Features  # noqa: E402
 from training.networks import ParserBasedTeacher  # noqa: E402
 from training.stages import STAGES  # noqa: E402
 from vton_zoo import get_spec  # noqa: E402
+from vton_zoo.data import make_synthetic  # noqa: E402
 
 
 def build(cls, size: tuple[int, int], batch_size: int, work: Path, vgg: Path, teacher: Path, device: torch.device):

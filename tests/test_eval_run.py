@@ -11,7 +11,7 @@ import pytest
 import torch
 from PIL import Image
 
-from training.data import make_synthetic
+from vton_zoo.data import make_synthetic
 from vton_zoo.eval.__main__ import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, main
 from vton_zoo.eval.inception import FIDInceptionV3
 from vton_zoo.eval.lpips import LPIPS

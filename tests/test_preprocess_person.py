@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import threading
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 import pytest
@@ -43,28 +43,28 @@ VITON_HD_UPPER_CLOTHES = 5
 needs_samples = pytest.mark.skipif(not SAMPLES.is_dir(), reason=f"{SAMPLES} not found")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _photo(name: str) -> np.ndarray:
     return np.asarray(Image.open(SAMPLES / "image" / f"{name}.jpg").convert("RGB"))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _dataset_parse(name: str) -> np.ndarray:
     return np.asarray(Image.open(SAMPLES / "image-parse-v3" / f"{name}.png"))  # palette indices = labels
 
 
-@lru_cache(maxsize=None)
+@cache
 def _openpose(name: str) -> np.ndarray:
     people = json.loads((SAMPLES / "openpose_json" / f"{name}_keypoints.json").read_text())["people"]
     return np.asarray(people[0]["pose_keypoints_2d"], np.float32).reshape(25, 3)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _pose(name: str) -> PoseResult:
     return estimate_pose(_photo(name))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _mask(name: str) -> np.ndarray:
     return segment_person(_photo(name), pose=_pose(name))
 
@@ -81,7 +81,8 @@ def _landscape(height: int = 480, width: int = 720) -> np.ndarray:
     image.paste(Image.fromarray(np.repeat(sky[:, None], width, 1)), (0, 0))
     draw = ImageDraw.Draw(image)
     draw.ellipse((560, 40, 630, 110), fill=(255, 230, 120))
-    draw.polygon([(0, 260), (160, 120), (300, 250), (420, 140), (600, 260), (720, 200), (720, 280), (0, 280)], (110, 110, 130))
+    draw.polygon([(0, 260), (160, 120), (300, 250), (420, 140), (600, 260), (720, 200), (720, 280), (0, 280)],
+                 (110, 110, 130))
     draw.polygon([(120, 160), (160, 120), (200, 158)], (240, 240, 250))
     draw.rectangle((0, 330, 720, 400), fill=(60, 110, 170))
     for x in range(20, 720, 95):
@@ -93,7 +94,7 @@ def _landscape(height: int = 480, width: int = 720) -> np.ndarray:
     return np.clip(noisy, 0, 255).astype(np.uint8)
 
 
-# --- keypoints --------------------------------------------------------------------------------------------------------
+# --- keypoints -------------------------------------------------------------------------------------------------------
 
 
 @needs_samples
@@ -153,7 +154,7 @@ def test_transform_keypoints():
     np.testing.assert_allclose(out, [[8, 9, 0.9], [0, 0, 0], [0, 0, 0]])  # the last one lands at x = 50.5 > 39
 
 
-# --- segmentation and parse -------------------------------------------------------------------------------------------
+# --- segmentation and parse ------------------------------------------------------------------------------------------
 
 
 @needs_samples
@@ -209,7 +210,7 @@ def test_coarse_parse_rejects_bad_input():
     assert parse.shape == (64, 48) and (parse > 0).all()
 
 
-# --- bad photos -------------------------------------------------------------------------------------------------------
+# --- bad photos ------------------------------------------------------------------------------------------------------
 
 
 def test_no_person_in_a_landscape():

@@ -1,4 +1,4 @@
-"""training.data: layout readers on the shared VITON / VITON-HD samples and on synthetic layouts, and the
+"""vton_zoo.data: layout readers on the shared VITON / VITON-HD samples and on synthetic layouts, and the
 per-method datasets' tensors against the models' input specs."""
 
 import json
@@ -10,7 +10,8 @@ import torch
 from PIL import Image
 from torch.utils.data import DataLoader
 
-from training.data import (
+from vton_zoo import create_model, get_spec
+from vton_zoo.data import (
     ATR,
     CIHP,
     LIP,
@@ -26,8 +27,7 @@ from training.data import (
     make_synthetic,
     open_dataset,
 )
-from training.data.readers import own_garment_name, read_openpose
-from vton_zoo import create_model, get_spec
+from vton_zoo.data.readers import own_garment_name, read_openpose
 from vton_zoo.preprocess import labels
 from vton_zoo.preprocess.model_inputs import build_model_inputs
 

@@ -17,10 +17,10 @@ import torch
 from torch.utils.data import DataLoader
 
 from training import engine
-from training.data import make_synthetic
 from training.losses import VGG19Features
 from training.stages import get_stage
 from vton_zoo import create_model
+from vton_zoo.data import make_synthetic
 
 SIZE = (64, 64)
 STEPS = 30

@@ -19,8 +19,8 @@ import torch
 
 from tests._hub_server import FakeHub
 from tests._inputs import random_inputs
-from training.data import make_synthetic
 from vton_zoo import create_model, get_spec, hub
+from vton_zoo.data import make_synthetic
 
 ROOT = Path(__file__).parent.parent
 REPO_ID = "me/test"

@@ -18,9 +18,9 @@ import torch
 from safetensors.torch import load_file
 
 from training.checkpointing import latest_checkpoint, read_state
-from training.data import make_synthetic
 from training.losses import VGG19Features
 from vton_zoo import create_model
+from vton_zoo.data import make_synthetic
 
 ROOT = Path(__file__).parent.parent
 

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 import torch
 
-from training.data import make_synthetic
 from training.engine import main
 from training.losses import VGG19Features
 from training.networks import ParserBasedTeacher
 from training.stages import STAGES
 from vton_zoo import create_model
+from vton_zoo.data import make_synthetic
 
 SIZE = (64, 64)
 LAYOUT = {"pf-afn": "viton-clean", "dm-vton": "viton-clean", "rmgn": "viton-clean", "daflow": "viton",

@@ -1,4 +1,4 @@
-"""Training for the zoo's methods: dataset readers and datasets (:mod:`training.data`), and the per-method recipes.
+"""Training for the zoo's methods: the per-method recipes (the dataset readers are :mod:`vton_zoo.data`).
 
 ``training`` imports :mod:`vton_zoo`, never the reverse. Nothing heavy is imported here.
 """

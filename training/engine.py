@@ -20,6 +20,7 @@ from torch import nn
 from torch.utils.data import DataLoader, DistributedSampler
 
 from vton_zoo import get_spec
+from vton_zoo.data import build_dataset, open_dataset
 
 from .checkpointing import (
     export_final,
@@ -28,7 +29,6 @@ from .checkpointing import (
     read_state,
     write_checkpoint,
 )
-from .data import build_dataset, open_dataset
 from .losses import ssim
 from .stages import STAGES, Stage, get_stage
 
@@ -64,7 +64,7 @@ def _stages_help() -> str:
 EPILOG = f"""
 {_stages_help()}
 
-data layouts (--layout; the folder must follow the official layout, see training/data/readers.py):
+data layouts (--layout; the folder must follow the official layout, see vton_zoo/data/readers.py):
   viton        VITON as CP-VTON uses it: <phase>/image, cloth, cloth-mask, image-parse, pose + <phase>_pairs.txt
   viton-clean  PF-AFN / DM-VTON: <phase>_img, _color, _edge, _label, _densepose, _pose (+ <phase>_pairs.txt)
   viton-hd     <phase>/image, cloth, cloth-mask, image-parse-v3, openpose_json, image-densepose + pairs

@@ -32,7 +32,7 @@ TEACHER_FORMAT = "vton-zoo-training"
 class ParserBasedTeacher(nn.Module):
     """PB-AFN: ``AFWM(45)`` warp on the 45-channel parser-based condition + ``ResUnetGenerator(8, 4, 5)``.
 
-    Teacher condition and generator input are built by :class:`training.data.FlowTryOnDataset` (``teacher_condition``,
+    Teacher condition and generator input are built by :class:`vton_zoo.data.FlowTryOnDataset` (``teacher_condition``,
     ``preserve_region``, ``dense_preserve_mask``).
     """
 

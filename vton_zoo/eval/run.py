@@ -2,14 +2,14 @@
 
 What a run does (:func:`evaluate`):
 
-1. Opens the dataset with the readers of ``training.data`` (every file the pairs name is checked first; a missing
+1. Opens the dataset with the readers of ``vton_zoo.data`` (every file the pairs name is checked first; a missing
    folder or image is a ``ValueError`` naming it and showing the expected layout) and picks the pairs:
    ``unpaired`` = the test pairs file as published (VITON, VITON-HD and VITON-Clean list a different garment per
    person; DressCode's ``test_pairs_unpaired.txt``); ``paired`` = each person with the garment they wear
    (``X_0.jpg`` -> ``X_1.jpg``, VITON-HD ``X_00.jpg`` -> itself; DressCode's ``test_pairs_paired.txt``). The chosen
    list is written to ``OUT/pairs.txt``.
 2. Builds each pair's inputs as the method's official test loader does: the per-method datasets of
-   ``training.data`` where the method has one (from the dataset's own parses, poses and DensePose), otherwise
+   ``vton_zoo.data`` where the method has one (from the dataset's own parses, poses and DensePose), otherwise
    :func:`vton_zoo.preprocess.model_inputs.build_model_inputs` from the dataset's parse and keypoints
    (``tps-baseline``). Sizes: the model's native resolution unless ``resolution`` is given.
 3. Runs the model in batches (progress bar), writes ``OUT/outputs/<name>.png`` (try-on) and
@@ -105,11 +105,8 @@ class EvalConfig:
 
 
 def _training_data():
-    try:
-        import training.data as data
-    except ImportError as error:
-        raise RuntimeError("evaluation reads datasets with the readers in the repository's training/ package, which "
-                           f"could not be imported ({error}); run it from a checkout of vton-zoo") from None
+    from .. import data  # torch Datasets and readers: imported only when an evaluation runs
+
     return data
 
 
@@ -141,7 +138,7 @@ def open_test_pairs(layout: str, root: str | Path, pairs: str, out: str | Path, 
     if not root.is_dir():
         raise ValueError(f"dataset folder not found: {root}")
     data = _training_data()
-    from training.data.readers import Pair, own_garment_name
+    from vton_zoo.data.readers import Pair, own_garment_name
 
     kwargs: dict = {}
     if layout == "dresscode":
@@ -176,7 +173,7 @@ class _EvalItems(torch.utils.data.Dataset):
     """Model inputs (C, H, W) and the ground-truth person (uint8 H, W, 3) of each pair."""
 
     def __init__(self, reader, model_name: str, size: tuple[int, int]) -> None:
-        from training.data.datasets import DATASETS, build_dataset
+        from vton_zoo.data.datasets import DATASETS, build_dataset
 
         self.reader = reader
         self.spec = get_spec(model_name)

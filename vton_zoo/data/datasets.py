@@ -118,7 +118,7 @@ class TryOnDataset(Dataset):
     """Base class: a reader, a training size, paired/unpaired garments and seeded randomness.
 
     Args:
-        reader: a :class:`~training.data.readers.LayoutReader`.
+        reader: a :class:`~vton_zoo.data.readers.LayoutReader`.
         size: ``(H, W)`` of the tensors.
         mode: ``"paired"`` or ``"unpaired"`` (see the module docstring).
         seed: seeds every random choice together with the epoch and the index.
@@ -128,7 +128,7 @@ class TryOnDataset(Dataset):
 
     def __init__(self, reader: LayoutReader, *, size: tuple[int, int], mode: str = "paired", seed: int = 0) -> None:
         if not isinstance(reader, LayoutReader):
-            raise ValueError(f"reader must be a training.data LayoutReader, got {type(reader).__name__}")
+            raise ValueError(f"reader must be a vton_zoo.data LayoutReader, got {type(reader).__name__}")
         if mode not in ("paired", "unpaired"):
             raise ValueError(f"mode must be 'paired' or 'unpaired', got {mode!r}")
         self.reader = reader

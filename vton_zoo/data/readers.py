@@ -12,7 +12,7 @@ Layouts (``<phase>`` is ``train`` or ``test``):
 - :class:`VitonHDReader`: VITON-HD (``shadow2496/VITON-HD``).
 - :class:`DressCodeReader`: DressCode (``aimagelab/dress-code``), three categories.
 
-The datasets of :mod:`training.data.datasets` turn Examples into each method's training tensors.
+The datasets of :mod:`vton_zoo.data.datasets` turn Examples into each method's training tensors.
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ class Example:
         garment: uint8 RGB ``(Hg, Wg, 3)``, the in-shop garment.
         garment_mask: bool ``(Hg, Wg)``.
         parse: uint8 ``(H, W)`` person parse with the dataset's own label ids (``scheme``), or ``None``.
-        scheme: the parse's :class:`~training.data.schemes.ParseScheme`.
+        scheme: the parse's :class:`~vton_zoo.data.schemes.ParseScheme`.
         keypoints: float32 ``(18 or 25, 3)`` OpenPose (x, y, confidence) in pixels of ``person``, or ``None``.
         densepose: uint8 ``(H, W)`` DensePose part index I (0 background, 1..24), or ``None``.
         parse_agnostic: uint8 label map of VITON-HD's ``image-parse-agnostic-v3.2`` (its own size), or ``None``.
@@ -266,7 +266,7 @@ class LayoutReader:
 
 
 class VitonReader(LayoutReader):
-    """VITON (256x192) as CP-VTON uses it, with its LIP parses (:data:`~training.data.schemes.LIP`).
+    """VITON (256x192) as CP-VTON uses it, with its LIP parses (:data:`~vton_zoo.data.schemes.LIP`).
 
     With ``warped=True`` the GMM results CP-VTON's TOM stage trains on (``warp-cloth``, ``warp-mask``, written by
     running the trained GMM over the training pairs) are required too.
@@ -334,7 +334,7 @@ class VitonReader(LayoutReader):
 
 class VitonCleanReader(LayoutReader):
     """VITON as PF-AFN trains on it, and DM-VTON's VITON-Clean: ``<phase>_img``, ``_color``, ``_edge``, ``_label``
-    (:data:`~training.data.schemes.VITON14` ids), ``_densepose`` (``.npy``), ``_pose`` (json).
+    (:data:`~vton_zoo.data.schemes.VITON14` ids), ``_densepose`` (``.npy``), ``_pose`` (json).
 
     Pairs come from ``<phase>_pairs.txt`` when it exists (DM-VTON); otherwise, as PF-AFN's ``AlignedDataset``, the
     sorted ``_img`` and ``_color`` listings are paired index by index. PF-AFN's test folder ``test_clothes`` is
@@ -420,7 +420,7 @@ class VitonCleanReader(LayoutReader):
 
 
 class VitonHDReader(LayoutReader):
-    """VITON-HD (1024x768), with its CIHP parses (:data:`~training.data.schemes.CIHP`).
+    """VITON-HD (1024x768), with its CIHP parses (:data:`~vton_zoo.data.schemes.CIHP`).
 
     ``image-densepose`` (the DensePose part index is the blue channel) and ``image-parse-agnostic-v3.2`` are loaded
     when their folders exist; the datasets stand in for a missing DensePose with

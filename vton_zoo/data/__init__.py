@@ -1,11 +1,11 @@
 """Dataset readers for the official try-on layouts, per-method training datasets, and synthetic datasets.
 
-- :mod:`training.data.readers`: :class:`VitonReader` (CP-VTON's VITON), :class:`VitonCleanReader` (PF-AFN /
+- :mod:`vton_zoo.data.readers`: :class:`VitonReader` (CP-VTON's VITON), :class:`VitonCleanReader` (PF-AFN /
   DM-VTON), :class:`VitonHDReader`, :class:`DressCodeReader`, :func:`open_dataset`; each validates its folder.
-- :mod:`training.data.datasets`: :class:`FlowTryOnDataset` (PF-AFN, DM-VTON, RMGN), :class:`DAFlowDataset`,
+- :mod:`vton_zoo.data.datasets`: :class:`FlowTryOnDataset` (PF-AFN, DM-VTON, RMGN), :class:`DAFlowDataset`,
   :class:`GPVTONDataset`, :class:`CPVTONDataset`, :func:`build_dataset`.
-- :mod:`training.data.schemes`: the datasets' parse label sets.
-- :mod:`training.data.synthetic`: :func:`make_synthetic`, tiny datasets in every layout for tests.
+- :mod:`vton_zoo.data.schemes`: the datasets' parse label sets.
+- :mod:`vton_zoo.data.synthetic`: :func:`make_synthetic`, tiny datasets in every layout for tests.
 """
 
 from .datasets import (

@@ -6,7 +6,7 @@ background; the in-shop garment is a flat T-shirt (trousers, dress for DressCode
 colour on white. Every map is drawn from the same geometry, so they agree with each other as real data does:
 
 - the parse, with the layout's own label ids (LIP for ``viton``, VITON14 for ``viton-clean``, CIHP for
-  ``viton-hd``, ATR for ``dresscode``; see :mod:`training.data.schemes`);
+  ``viton-hd``, ATR for ``dresscode``; see :mod:`vton_zoo.data.schemes`);
 - OpenPose keypoints in the layout's json format (COCO-18 ``pose_keypoints``, BODY_25 ``pose_keypoints_2d`` or
   DressCode's ``keypoints`` in 384x512 coordinates);
 - DensePose part indices (``.npy``, the blue channel of an RGB PNG, or a grayscale PNG);
@@ -272,7 +272,7 @@ def make_synthetic(layout: str, root: str | Path, n: int = 4, size: tuple[int, i
         seed: seeds the figures.
 
     Returns:
-        ``root`` as a Path, ready for :func:`training.data.readers.open_dataset`.
+        ``root`` as a Path, ready for :func:`vton_zoo.data.readers.open_dataset`.
     """
     if layout not in LAYOUTS:
         raise ValueError(f"unknown layout {layout!r}; known: {LAYOUTS}")
