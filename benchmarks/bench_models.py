@@ -30,8 +30,8 @@ PRESETS = {
     "cpu": {"channels_last": True, "compile": True},
     "cpu-bf16": {"channels_last": True, "dtype": "bf16"},
     "cpu-bf16-compile": {"channels_last": True, "dtype": "bf16", "compile": True},
-    "cpu-bf16-gen": {"channels_last": True, "dtype": "bf16", "low_precision": "gen"},  # warp in fp32
-    "cpu-bf16-gen-compile": {"channels_last": True, "dtype": "bf16", "low_precision": "gen", "compile": True},
+    "cpu-bf16-gen": {"channels_last": True, "dtype": "bf16", "low_precision": "generator"},  # warp in fp32
+    "cpu-bf16-gen-compile": {"channels_last": True, "dtype": "bf16", "low_precision": "generator", "compile": True},
     "gpu": {"channels_last": True, "dtype": "fp16", "cuda_graphs": True},
     "gpu-compile": {"channels_last": True, "dtype": "fp16", "compile": True, "compile_mode": "max-autotune"},
 }
@@ -60,9 +60,11 @@ def measure(args: argparse.Namespace) -> dict:
     else:
         model = create_model(args.model, device=device)
     dtype = {"fp16": torch.float16, "bf16": torch.bfloat16, None: None}[args.dtype]
-    parts = tuple(args.low_precision.split(",")) if args.low_precision else None
-    if parts and not set(parts) <= set(spec.official_parts):
-        parts = None  # one-part models (daflow): the whole network
+    parts = None
+    if args.low_precision == "generator":  # the last official part is the generator (warp+gen, gmm+tom)
+        parts = spec.official_parts[-1:] if len(spec.official_parts) > 1 else None  # one part (daflow): all of it
+    elif args.low_precision:
+        parts = tuple(args.low_precision.split(","))
     runner = InferenceRunner(model, channels_last=args.channels_last, compile=args.compile, autocast_dtype=dtype,
                              cuda_graphs=args.cuda_graphs, compile_mode=args.compile_mode,
                              low_precision_parts=parts)
