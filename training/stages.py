@@ -215,6 +215,7 @@ class TeacherWarp(Stage):
 
     name = "teacher-warp"
     summary = "parser-based teacher warp AFWM(45) on the 45-channel condition; PF-AFN stage-1 warp loss"
+    condition = "teacher_condition"  # the batch key the warp is conditioned on
 
     def build(self) -> None:
         self.model = ParserBasedTeacher().train()
@@ -225,7 +226,7 @@ class TeacherWarp(Stage):
 
     def forward(self, batch):
         garment, mask = _masked_garment(batch)
-        out = flow_training_forward(self.model.warp, batch["teacher_condition"], garment, mask)
+        out = flow_training_forward(self.model.warp, batch[self.condition], garment, mask)
         loss, terms = self.warp_pyramid_loss(out, batch["person_garment"], batch["person_garment_mask"])
         visuals = {"person": batch["person"], "garment": garment, "warped_garment": out["warped_garment"],
                    "result": out["warped_garment"]}
@@ -233,8 +234,8 @@ class TeacherWarp(Stage):
 
     @torch.no_grad()
     def validate(self, batch):
-        garment, mask = _masked_garment(batch)
-        warped, _ = self.model.warp(batch["teacher_condition"], garment)
+        garment, _ = _masked_garment(batch)
+        warped, _ = self.model.warp(batch[self.condition], garment)
         return warped, batch["person_garment"]
 
 
@@ -455,32 +456,20 @@ class DMVTONStudentEndToEnd(StudentEndToEnd):
     recipe = Recipe(batch_size=6)
 
 
-class RMGNWarp(Stage):
-    """RMGN's warp (the PF-AFN AFWM(3)) trained parser-free with PF-AFN's stage-1 warp loss on the person image."""
+class RMGNWarp(TeacherWarp):
+    """RMGN's warp (the PF-AFN AFWM(3)) trained parser-free with PF-AFN's stage-1 warp loss on the person image
+    (the teacher-warp recipe with the person image as the condition)."""
 
     method = "rmgn"
     name = "warp"
     summary = "warp AFWM(3) on the person image; PF-AFN stage-1 warp loss"
     zoo_model = "rmgn"
     recipe = Recipe(sync_bn=True)
+    condition = "person"
 
     def build(self) -> None:
         self.model = self.zoo(self.init_folder())
         self.model.gen.requires_grad_(False)
-
-    def forward(self, batch):
-        garment, mask = _masked_garment(batch)
-        out = flow_training_forward(self.model.warp, batch["person"], garment, mask)
-        loss, terms = self.warp_pyramid_loss(out, batch["person_garment"], batch["person_garment_mask"])
-        visuals = {"person": batch["person"], "garment": garment, "warped_garment": out["warped_garment"],
-                   "result": out["warped_garment"]}
-        return loss, _logs(terms), visuals
-
-    @torch.no_grad()
-    def validate(self, batch):
-        garment, _ = _masked_garment(batch)
-        warped, _ = self.model.warp(batch["person"], garment)
-        return warped, batch["person_garment"]
 
 
 class RMGNGenerator(Stage):
