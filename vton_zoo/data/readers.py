@@ -261,6 +261,22 @@ class LayoutReader:
         """The person of ``pair`` with the garment of ``garment`` (default: the pair's own garment)."""
         raise NotImplementedError
 
+    def _read_pair(self, pair: Pair, garment: Pair | None) -> tuple[Example, dict[str, Path | None]]:
+        """The person image, garment image and garment mask every layout has (the garment from ``garment``),
+        and the person's file paths for the layout-specific maps."""
+        files, garment_files = self._files(pair), self._files(garment or pair)
+        example = Example(
+            pair.person, (garment or pair).garment, pair.category,
+            person=read_rgb(files["person"], "person image"),
+            garment=read_rgb(garment_files["garment"], "garment image"),
+            garment_mask=read_mask(garment_files["garment_mask"], "garment mask"),
+        )
+        return example, files
+
+    def _read_parse(self, path: Path) -> np.ndarray:
+        """The person parse, checked against the layout's label set (:attr:`scheme`)."""
+        return self.scheme.check(read_labels(path, "person parse"), f"parse {path}")
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}(root={str(self.root)!r}, phase={self.phase!r}, pairs={len(self.pairs)})"
 
@@ -312,16 +328,9 @@ class VitonReader(LayoutReader):
         return files
 
     def load(self, pair: Pair, garment: Pair | None = None) -> Example:
-        files, garment_files = self._files(pair), self._files(garment or pair)
-        example = Example(
-            pair.person, (garment or pair).garment, pair.category,
-            person=read_rgb(files["person"], "person image"),
-            garment=read_rgb(garment_files["garment"], "garment image"),
-            garment_mask=read_mask(garment_files["garment_mask"], "garment mask"),
-            parse=LIP.check(read_labels(files["parse"], "person parse"), f"parse {files['parse']}"),
-            scheme=LIP,
-            keypoints=read_openpose(files["pose"]),
-        )
+        example, files = self._read_pair(pair, garment)
+        example.parse, example.scheme = self._read_parse(files["parse"]), self.scheme
+        example.keypoints = read_openpose(files["pose"])
         return example
 
     def load_warped(self, pair: Pair) -> tuple[np.ndarray, np.ndarray]:
@@ -404,16 +413,9 @@ class VitonCleanReader(LayoutReader):
         return files
 
     def load(self, pair: Pair, garment: Pair | None = None) -> Example:
-        files, garment_files = self._files(pair), self._files(garment or pair)
-        example = Example(
-            pair.person, (garment or pair).garment, pair.category,
-            person=read_rgb(files["person"], "person image"),
-            garment=read_rgb(garment_files["garment"], "garment image"),
-            garment_mask=read_mask(garment_files["garment_mask"], "garment mask"),
-        )
+        example, files = self._read_pair(pair, garment)
         if self.maps:
-            example.parse = VITON14.check(read_labels(files["parse"], "person parse"), f"parse {files['parse']}")
-            example.scheme = VITON14
+            example.parse, example.scheme = self._read_parse(files["parse"]), self.scheme
             example.densepose = read_labels(files["densepose"], "densepose")
             example.keypoints = read_openpose(files["pose"])
         return example
@@ -465,16 +467,9 @@ class VitonHDReader(LayoutReader):
         }
 
     def load(self, pair: Pair, garment: Pair | None = None) -> Example:
-        files, garment_files = self._files(pair), self._files(garment or pair)
-        example = Example(
-            pair.person, (garment or pair).garment, pair.category,
-            person=read_rgb(files["person"], "person image"),
-            garment=read_rgb(garment_files["garment"], "garment image"),
-            garment_mask=read_mask(garment_files["garment_mask"], "garment mask"),
-            parse=CIHP.check(read_labels(files["parse"], "person parse"), f"parse {files['parse']}"),
-            scheme=CIHP,
-            keypoints=read_openpose(files["pose"]),
-        )
+        example, files = self._read_pair(pair, garment)
+        example.parse, example.scheme = self._read_parse(files["parse"]), self.scheme
+        example.keypoints = read_openpose(files["pose"])
         if files["densepose"] is not None:
             example.densepose = read_rgb(files["densepose"], "densepose")[..., 2].copy()
         if files["parse_agnostic"] is not None:
@@ -581,8 +576,8 @@ class DressCodeReader(LayoutReader):
         return Example(
             pair.person, garment.garment, pair.category,
             person=person, garment=garment_image, garment_mask=mask,
-            parse=ATR.check(read_labels(files["parse"], "person parse"), f"parse {files['parse']}"),
-            scheme=ATR,
+            parse=self._read_parse(files["parse"]),
+            scheme=self.scheme,
             keypoints=self.read_keypoints(files["pose"], person.shape[:2]),
             densepose=read_labels(files["densepose"], "densepose"),
             notes=notes,
