@@ -2,6 +2,7 @@
 ``python -m training`` runs): one step on CPU on a tiny synthetic dataset, then the saved weights reload."""
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -66,6 +67,7 @@ def test_every_stage_runs_and_reloads(method, workspace):
         assert any(m["kind"] == "train" and m["loss"] > 0 for m in metrics)
         assert any(m["kind"] == "val" and -1 <= m["ssim"] <= 1 for m in metrics)
         assert list((run / "samples").glob("step-*.png"))
+    shutil.rmtree(out)  # full-size checkpoints (up to 2.6 GB a method): kept only when the test fails
 
 
 def test_gp_vton_dresscode_and_later_stage_uses_previous(workspace):
@@ -81,6 +83,7 @@ def test_gp_vton_dresscode_and_later_stage_uses_previous(workspace):
     for a, b in zip(warp_stage.warp.state_dict().values(), tryon_stage.warp.state_dict().values()):
         assert torch.equal(a, b)
     assert any(not torch.equal(a, b) for a, b in zip(warp_stage.gen.parameters(), tryon_stage.gen.parameters()))
+    shutil.rmtree(out)
 
 
 def test_student_stage_needs_its_teacher(workspace, tmp_path):
