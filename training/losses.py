@@ -61,6 +61,13 @@ class VGG19Features(nn.Module):
                 layers += [nn.Conv2d(in_channels, item, kernel_size=3, padding=1), nn.ReLU(inplace=False)]
                 in_channels = item
         self.features = nn.Sequential(*layers)
+        # torchvision's VGG initialisation (``vgg19(weights=None)``): He-normal, fan-out. Only a stand-in when the
+        # ImageNet weights are not loaded, but unlike PyTorch's default conv init it keeps the activations' scale
+        # through the 16 layers, so a perceptual loss on random features is not ~1e-3 of its real size.
+        for module in self.features:
+            if isinstance(module, nn.Conv2d):
+                nn.init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
+                nn.init.zeros_(module.bias)
         self.requires_grad_(False)
         self.eval()
 
