@@ -8,9 +8,10 @@ GAN stages also train their discriminator, as the trainer does; the adversarial 
 (it is a game, not a quantity to minimise). The VGG19 of the perceptual losses is randomly initialised with
 torchvision's He init (no ImageNet weights offline).
 
-Three families halve their loss: the AFWM warp (PF-AFN, DM-VTON, RMGN), the PF-AFN-family end-to-end generator and
-CP-VTON's GMM. Three stages cannot in 30 steps because their official loss has a floor (``FLOORED``): each test
-holds them to their measured ratio and checks that floor.
+Every family has a stage that halves its loss: the AFWM warp (PF-AFN, DM-VTON, RMGN), the PF-AFN-family end-to-end
+generator, CP-VTON's GMM, GP-VTON's try-on generator, and DAFlow at 256x192 (``HEAVY``, opt-in: minutes on CPU).
+Three stages cannot in 30 steps because their official loss has a floor (``FLOORED``): each test holds them to their
+measured ratio and checks that floor.
 """
 
 from __future__ import annotations
@@ -42,6 +43,10 @@ FAMILIES = {
     # teacher-e2e gives 0.51: its 0.5x warp loss carries the 64x64 smoothness floor described above.
     "generator": ("rmgn", "gen", "viton-clean", 1, SIZE, 5e-4, 0.5),
     "cp-vton-gmm": ("cp-vton", "gmm", "viton", 2, SIZE, 1e-3, 0.5),  # BatchNorm needs 2 samples at 64x64
+    # GP-VTON's try-on generator at its recipe learning rate, on the warp a trained stage 1 approximates (the person's
+    # own garment and parse, as TOM gets below): measured 0.41 (0.46 at lr 1e-3). On an untrained warp its
+    # 5*mean|1-m| term sits at 5 (the composite mask is capped by a near-empty warped parse): 0.51-0.55.
+    "gp-vton-tryon": ("gp-vton", "tryon", "viton-hd", 1, SIZE, 5e-4, 0.5),
 }
 # Stages whose official loss has a floor that 30 steps cannot approach by half; each is held to its measured ratio
 # and its test checks the reason (see FLOORS below and the per-stage asserts).
@@ -92,6 +97,13 @@ def _stage_and_batch(name: str, spec: tuple, workspace):
         # TOM trains on the GMM's warps; an untrained GMM misplaces the garment, and its misplaced mask fights the
         # L1 term. Give TOM the warp a trained GMM approximates, through the `warp-cloth` / `warp-mask` path.
         batch["warped_garment"], batch["warped_garment_mask"] = batch["person_garment"], batch["person_garment_mask"]
+    elif name == "gp-vton-tryon":
+        # the same for GP-VTON: the frozen stage-1 warp's output replaced by what a trained one approximates
+        def trained_warp(inputs):
+            return {"warped_garment": batch["person"] * batch["person_garment_mask"],
+                    "warped_parsing": batch["seg_target"]}
+
+        stage.model.warp_stage = trained_warp
     return stage, batch
 
 

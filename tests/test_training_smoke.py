@@ -102,3 +102,31 @@ def test_help_explains_stages_layouts_and_flags():
     for word in ("teacher-warp", "student-e2e", "gmm", "tom", "viton-clean", "dresscode", "--vgg-weights",
                  "--resume", "--push-to-hub", "torchrun", "--amp"):
         assert word in text, word
+
+
+def test_validation_fid_when_inception_weights_are_given(workspace, tmp_path, monkeypatch):
+    """``--fid-inception-weights`` adds FID to validation (a random FID Inception stands in for pytorch-fid's file,
+    which cannot be downloaded here); a path that is not a weight file is an error, not a silent skip."""
+    from vton_zoo.eval.inception import FIDInceptionV3, MetricWeightsError
+
+    base, vgg, data = workspace
+    torch.manual_seed(0)
+    inception = tmp_path / "inception.pth"
+    torch.save(FIDInceptionV3().state_dict(), inception)
+    out = tmp_path / "run"
+    argv = _argv("cp-vton", "gmm", data["viton"], out, vgg, "--fid-inception-weights", str(inception), "--fid-dims",
+                 "64", "--val-batches", "2")
+    assert main(argv) == 0
+    records = [json.loads(line) for line in (out / "gmm" / "metrics.jsonl").read_text().splitlines()]
+    val = [r for r in records if r["kind"] == "val"]
+    assert val and all("fid" in r and r["fid"] >= 0 and -1 <= r["ssim"] <= 1 for r in val)
+    # without the flag and with no copy in torch's hub cache, validation reports SSIM only
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch-home"))
+    plain = tmp_path / "plain"
+    assert main(_argv("cp-vton", "gmm", data["viton"], plain, vgg)) == 0
+    val = [json.loads(line) for line in (plain / "gmm" / "metrics.jsonl").read_text().splitlines()]
+    assert all("fid" not in r for r in val if r["kind"] == "val")
+    (tmp_path / "not-weights.pth").write_bytes(b"not a checkpoint")
+    with pytest.raises(MetricWeightsError, match="not-weights.pth"):
+        main(_argv("cp-vton", "gmm", data["viton"], tmp_path / "bad", vgg, "--fid-inception-weights",
+                   str(tmp_path / "not-weights.pth")))

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import torch
 import torch.distributed as dist
+import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import DataLoader, DistributedSampler
 
@@ -98,7 +99,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--max-steps", type=int, default=None, help="stop after this many optimizer steps")
     parser.add_argument("--save-every", type=int, default=None, help="checkpoint every N steps (default: epoch)")
     parser.add_argument("--val-every", type=int, default=0, help="validate every N steps (0: at each save)")
-    parser.add_argument("--val-batches", type=int, default=4, help="validation batches (SSIM)")
+    parser.add_argument("--val-batches", type=int, default=4, help="validation batches (SSIM, and FID when the "
+                        "Inception weights are available)")
+    parser.add_argument("--fid-inception-weights", default=None,
+                        help="pytorch-fid's pt_inception-2015-12-05-6726825d.pth for validation FID (default: the "
+                             "copy in torch's hub cache if there is one; validation never downloads it)")
+    parser.add_argument("--fid-dims", type=int, default=2048, choices=(64, 192, 768, 2048),
+                        help="Inception feature size for validation FID")
     parser.add_argument("--log-every", type=int, default=50, help="log losses and image grids every N steps")
     parser.add_argument("--workers", type=int, default=2, help="DataLoader workers")
     parser.add_argument("--init", default=None, help="weights folder to start from (default: previous stage)")
@@ -291,6 +298,45 @@ def _dataset(args: argparse.Namespace, cls: type[Stage], phase: str, method: str
     return build_dataset(method, reader, size=tuple(args.size), mode="paired", seed=args.seed, **kwargs)
 
 
+def _validation_inception(args: argparse.Namespace, device: torch.device) -> torch.nn.Module | None:
+    """The FID Inception for validation when its weights are available (``--fid-inception-weights`` or torch's hub
+    cache), else ``None``: validation then reports SSIM only. Never downloads."""
+    from vton_zoo.eval.inception import MetricWeightsError, cache_path, load_inception
+
+    weights = args.fid_inception_weights
+    if weights is None:
+        if not cache_path().is_file():
+            logger.info("validation FID off: no Inception weights at %s (pass --fid-inception-weights)",
+                        cache_path())
+            return None
+        weights = cache_path()
+    try:
+        return load_inception(args.fid_dims, weights, device=device)
+    except MetricWeightsError as error:
+        if args.fid_inception_weights is not None:
+            raise  # asked for by path: a wrong file is an error, not a silent skip
+        logger.warning("validation FID off: %s", error)
+        return None
+
+
+def _inception_features(model: torch.nn.Module, images: torch.Tensor) -> np.ndarray:
+    """Pooled Inception features of [-1, 1] images: (B, dims) float64."""
+    features = model(((images.float() + 1) / 2).clamp(0, 1))[0]
+    if features.shape[2:] != (1, 1):
+        features = F.adaptive_avg_pool2d(features, (1, 1))
+    return features.flatten(1).double().cpu().numpy()
+
+
+def _validation_fid(fake: np.ndarray, real: np.ndarray) -> float | None:
+    """FID between the validation outputs and their targets (biased on few images: for trends, not for papers)."""
+    from vton_zoo.eval.fid import frechet_distance, statistics
+
+    if len(fake) < 2:
+        logger.warning("validation FID needs at least 2 images, got %d (raise --val-batches)", len(fake))
+        return None
+    return frechet_distance(*statistics(fake), *statistics(real))
+
+
 def train_stage(args: argparse.Namespace, cls: type[Stage]) -> Path | None:
     """Run one stage; returns its ``final/`` folder (rank 0) or ``None``."""
     args = resolve_args(args, cls)
@@ -403,6 +449,7 @@ def train_stage(args: argparse.Namespace, cls: type[Stage]) -> Path | None:
         return path
 
     metrics: dict[str, float] = {}
+    inception = _validation_inception(args, device) if is_main else None
 
     def validate(current_step: int) -> None:
         if not is_main:
@@ -415,18 +462,27 @@ def train_stage(args: argparse.Namespace, cls: type[Stage]) -> Path | None:
             stage.train()
             return
         val_loader = DataLoader(val_set, batch_size=args.batch_size, shuffle=False)
-        scores = []
+        scores, fake_features, real_features = [], [], []
         with torch.no_grad():
             for index, batch in enumerate(val_loader):
                 if index >= args.val_batches:
                     break
                 prediction, target = stage.validate(_to_device(batch, device))
                 scores.append(ssim(prediction, target))
+                if inception is not None:
+                    fake_features.append(_inception_features(inception, prediction))
+                    real_features.append(_inception_features(inception, target))
         stage.train()
         if scores:
             metrics["ssim"] = float(torch.cat(scores).mean())
-            log.scalars(current_step, {"ssim": metrics["ssim"]}, kind="val")
-            logger.info("step %d: validation SSIM %.4f", current_step, metrics["ssim"])
+            values = {"ssim": metrics["ssim"]}
+            if inception is not None:
+                fid = _validation_fid(np.concatenate(fake_features), np.concatenate(real_features))
+                if fid is not None:
+                    metrics["fid"] = values["fid"] = fid
+            log.scalars(current_step, values, kind="val")
+            logger.info("step %d: validation %s", current_step,
+                        ", ".join(f"{k.upper()} {v:.4f}" for k, v in values.items()))
 
     try:
         from tqdm import tqdm
