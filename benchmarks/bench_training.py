@@ -49,15 +49,9 @@ def build(cls, size: tuple[int, int], batch_size: int, work: Path, vgg: Path, te
     batch = next(iter(DataLoader(dataset, batch_size=batch_size, shuffle=False)))
     batch = {k: v.to(device) if isinstance(v, torch.Tensor) else v for k, v in batch.items()}
     stage = cls(args).to(device).train()
-    groups = stage.param_groups(args.lr)
-    for group in groups:
-        group["params"] = [p for p in group["params"] if p.requires_grad]
-    optimizer_cls = torch.optim.AdamW if cls.recipe.optimizer == "adamw" else torch.optim.Adam
-    optimizer = optimizer_cls(groups, lr=args.lr, betas=cls.recipe.betas)
-    d_optimizer = None
     if stage.discriminator is not None:
         stage.discriminator.to(device)
-        d_optimizer = torch.optim.Adam(stage.discriminator.parameters(), lr=args.lr, betas=cls.recipe.betas)
+    optimizer, d_optimizer = engine.build_optimizers(stage, args.lr)
     return stage, optimizer, d_optimizer, batch
 
 

@@ -110,15 +110,7 @@ def _stage_and_batch(name: str, spec: tuple, workspace):
 def _overfit(stage, batch, lr: float) -> tuple[list[float], dict[str, float], dict[str, float]]:
     """30 steps of the trainer's update (generator, then discriminator) on one batch: the losses seen (the
     adversarial term left out) and the first and last per-term logs."""
-    groups = stage.param_groups(lr)
-    for group in groups:
-        group["params"] = [p for p in group["params"] if p.requires_grad]
-    recipe = stage.recipe
-    optimizer_cls = torch.optim.AdamW if recipe.optimizer == "adamw" else torch.optim.Adam
-    optimizer = optimizer_cls(groups, lr=lr, betas=recipe.betas)
-    d_optimizer = None
-    if stage.discriminator is not None:
-        d_optimizer = torch.optim.Adam(stage.discriminator.parameters(), lr=lr, betas=recipe.betas)
+    optimizer, d_optimizer = engine.build_optimizers(stage, lr)
     losses, first = [], None
     for _ in range(STEPS):
         loss, logs, _ = stage(batch)

@@ -298,6 +298,21 @@ def _dataset(args: argparse.Namespace, cls: type[Stage], phase: str, method: str
     return build_dataset(method, reader, size=tuple(args.size), mode="paired", seed=args.seed, **kwargs)
 
 
+def build_optimizers(stage: Stage, lr: float) -> tuple[torch.optim.Optimizer, torch.optim.Optimizer | None]:
+    """The recipe's optimiser (Adam or AdamW, its betas) over the stage's trainable parameter groups, and Adam for
+    its discriminator (``None`` when the stage has none)."""
+    recipe = stage.recipe
+    groups = stage.param_groups(lr)
+    for group in groups:
+        group["params"] = [p for p in group["params"] if p.requires_grad]
+    optimizer_cls = torch.optim.AdamW if recipe.optimizer == "adamw" else torch.optim.Adam
+    optimizer = optimizer_cls(groups, lr=lr, betas=recipe.betas)
+    d_optimizer = None
+    if stage.discriminator is not None:
+        d_optimizer = torch.optim.Adam(stage.discriminator.parameters(), lr=lr, betas=recipe.betas)
+    return optimizer, d_optimizer
+
+
 def _validation_inception(args: argparse.Namespace, device: torch.device) -> torch.nn.Module | None:
     """The FID Inception for validation when its weights are available (``--fid-inception-weights`` or torch's hub
     cache), else ``None``: validation then reports SSIM only. Never downloads."""
@@ -382,18 +397,14 @@ def train_stage(args: argparse.Namespace, cls: type[Stage]) -> Path | None:
     if sync_bn:
         stage.model = nn.SyncBatchNorm.convert_sync_batchnorm(stage.model)
         stage.to(device)
-    param_groups = stage.param_groups(args.lr)
-    for group in param_groups:
-        group["params"] = [p for p in group["params"] if p.requires_grad]
-    optimizer_cls = torch.optim.AdamW if cls.recipe.optimizer == "adamw" else torch.optim.Adam
-    optimizer = optimizer_cls(param_groups, lr=args.lr, betas=cls.recipe.betas)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda step: lr_factor(cls.recipe, args, step, steps_per_epoch))
-    d_optimizer = d_scheduler = None
     discriminator = stage.discriminator
     if discriminator is not None:
         discriminator.to(device)
-        d_optimizer = torch.optim.Adam(discriminator.parameters(), lr=args.lr, betas=cls.recipe.betas)
+    optimizer, d_optimizer = build_optimizers(stage, args.lr)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda step: lr_factor(cls.recipe, args, step, steps_per_epoch))
+    d_scheduler = None
+    if d_optimizer is not None:
         d_scheduler = torch.optim.lr_scheduler.LambdaLR(
             d_optimizer, lambda step: lr_factor(cls.recipe, args, step, steps_per_epoch))
 

@@ -153,8 +153,17 @@ class Stage(nn.Module):
     def validate(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:  # pragma: no cover
         raise NotImplementedError
 
-    def discriminator_loss(self) -> torch.Tensor:  # pragma: no cover - GAN stages
-        raise NotImplementedError
+    discriminator_weight = 1.0  # GAN stages: the official weight of the LSGAN discriminator loss
+
+    def discriminator_loss(self, discriminator: nn.Module | None = None) -> torch.Tensor:
+        """GAN stages: the weighted LSGAN loss of ``discriminator`` (the DDP-wrapped one, else
+        ``self.discriminator``) on the (real, fake) pair the last forward kept in ``self._d_inputs``."""
+        d_inputs = getattr(self, "_d_inputs", None)
+        assert d_inputs is not None, f"{self.method}/{self.name}: no discriminator inputs (no GAN forward yet)"
+        real, fake = d_inputs
+        prediction = (discriminator or self.discriminator)(torch.cat([real, fake], 0))
+        real_prediction, fake_prediction = prediction.split(real.shape[0])
+        return self.discriminator_weight * L.lsgan_d_loss(real_prediction, fake_prediction)
 
     # -- shared loss terms
 
@@ -572,6 +581,7 @@ class GPVTONWarp(Stage):
     layouts = ("viton-hd", "dresscode")
     recipe = Recipe(lr=5e-5, batch_size=2, niter=70, niter_decay=50, sync_bn=True)
     has_discriminator = True
+    discriminator_weight = 0.1
 
     def build(self) -> None:
         self.model = self.zoo(self.init_folder())
@@ -643,13 +653,6 @@ class GPVTONWarp(Stage):
                    "result": sum(out["x_all"][-1].split(batch_size))}
         return sum(terms.values()), _logs(terms), visuals
 
-    def discriminator_loss(self, discriminator: nn.Module | None = None) -> torch.Tensor:
-        assert self._d_inputs is not None
-        real, fake = self._d_inputs
-        prediction = (discriminator or self.discriminator)(torch.cat([real, fake], 0))
-        real_prediction, fake_prediction = prediction.split(real.shape[0])
-        return 0.1 * L.lsgan_d_loss(real_prediction, fake_prediction)
-
     @torch.no_grad()
     def validate(self, batch):
         out = self.model.warp_stage(_gp_inputs(self.model, batch))
@@ -668,6 +671,7 @@ class GPVTONTryOn(Stage):
     init_from = "warp"
     recipe = Recipe(lr=5e-4, batch_size=10, niter=200, niter_decay=0, sync_bn=True)
     has_discriminator = True
+    discriminator_weight = 0.5
 
     def build(self) -> None:
         self.model = self.zoo(self.init_folder())
@@ -703,13 +707,6 @@ class GPVTONTryOn(Stage):
         visuals = {"person": batch["person"], "garment": batch["garment"], "warped_garment": warped_garment,
                    "result": tryon}
         return gen_loss + terms["gan"], _logs(terms), visuals
-
-    def discriminator_loss(self, discriminator: nn.Module | None = None) -> torch.Tensor:
-        assert self._d_inputs is not None
-        real, fake = self._d_inputs
-        prediction = (discriminator or self.discriminator)(torch.cat([real, fake], 0))
-        real_prediction, fake_prediction = prediction.split(real.shape[0])
-        return 0.5 * L.lsgan_d_loss(real_prediction, fake_prediction)
 
     @torch.no_grad()
     def validate(self, batch):

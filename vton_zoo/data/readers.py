@@ -124,16 +124,21 @@ def read_labels(path: Path, what: str = "label map") -> np.ndarray:
     return np.asarray(image).astype(np.uint8)
 
 
-def read_openpose(path: Path, what: str = "pose") -> np.ndarray:
-    """OpenPose json -> float32 ``(N, 3)`` of the first person (COCO-18 ``pose_keypoints`` or BODY_25
-    ``pose_keypoints_2d``); an empty ``people`` list gives 18 missing points, as PF-AFN's loader does."""
+def read_json(path: Path, what: str) -> object:
+    """A json file's content; a missing or malformed file is a ``ValueError`` naming ``what`` and the path."""
     try:
         with open(path) as f:
-            data = json.load(f)
+            return json.load(f)
     except FileNotFoundError:
         raise ValueError(f"{what} file not found: {path}") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise ValueError(f"{what} file {path} is not valid JSON ({error})") from None
+
+
+def read_openpose(path: Path, what: str = "pose") -> np.ndarray:
+    """OpenPose json -> float32 ``(N, 3)`` of the first person (COCO-18 ``pose_keypoints`` or BODY_25
+    ``pose_keypoints_2d``); an empty ``people`` list gives 18 missing points, as PF-AFN's loader does."""
+    data = read_json(path, what)
     people = data.get("people") if isinstance(data, dict) else None
     if people is None:
         raise ValueError(f"{what} file {path} has no 'people' list (expected OpenPose json output)")
@@ -541,13 +546,7 @@ class DressCodeReader(LayoutReader):
 
     def read_keypoints(self, path: Path, size: tuple[int, int]) -> np.ndarray:
         """DressCode keypoints json -> float32 (18, 3) in pixels of an image of ``size`` (H, W)."""
-        try:
-            with open(path) as f:
-                data = json.load(f)
-        except FileNotFoundError:
-            raise ValueError(f"pose file not found: {path}") from None
-        except (json.JSONDecodeError, UnicodeDecodeError) as error:
-            raise ValueError(f"pose file {path} is not valid JSON ({error})") from None
+        data = read_json(path, "pose")
         if not isinstance(data, dict) or "keypoints" not in data:
             raise ValueError(f"pose file {path} has no 'keypoints' list (expected DressCode keypoints json)")
         points = _keypoint_array(np.asarray(data["keypoints"], np.float32)[:, :4].reshape(-1), 4, path, "pose")
