@@ -30,6 +30,19 @@ def test_duplicate_registration_raises():
         register_model(spec)(lambda: None)
 
 
+def test_categories_are_checked_at_registration():
+    import dataclasses
+
+    spec = dataclasses.replace(vton_zoo.get_spec("pf-afn"), name="pf-afn-shoes", categories=("shoes",))
+    with pytest.raises(ValueError, match="categories must be a non-empty subset"):
+        register_model(spec)(lambda: None)
+    assert "pf-afn-shoes" not in vton_zoo.list_models()
+    # VITON-trained weights know upper-body garments only; the weight-free baseline and DressCode take all three
+    assert vton_zoo.get_spec("pf-afn").categories == ("upper",)
+    assert set(vton_zoo.get_spec("tps-baseline").categories) == {"upper", "lower", "dress"}
+    assert set(vton_zoo.get_spec("gp-vton-dresscode").categories) == {"upper", "lower", "dress"}
+
+
 @pytest.fixture(scope="module", params=MODELS)
 def model(request):
     torch.manual_seed(0)

@@ -77,6 +77,8 @@ class ModelSpec:
     resolutions: tuple[tuple[int, int], ...] = ()  # other (H, W) the official code supports
     size_multiple: int = 32  # H and W must be divisible by this
     fixed_resolution: bool = False  # True: only `resolution` works (e.g. a Linear layer sized for it)
+    # garment categories the method handles ("upper", "lower", "dress"); VITON/VITON-HD-trained weights: upper only
+    categories: tuple[str, ...] = ("upper",)
     # weights
     official_parts: tuple[str, ...] = ()  # sub-module names, in official checkpoint order
     official_param_counts: dict[str, int] = field(default_factory=dict)
@@ -103,12 +105,15 @@ class ModelSpec:
             "outputs": {k: {"shape": v.shape_text(), "range": list(v.value_range), "description": v.description}
                         for k, v in self.outputs.items()},
             "resolution": list(self.resolution),
+            "categories": list(self.categories),
             "official_files": [f.__dict__ for f in self.weights.official_files],
             "hub_repo": self.weights.hub_repo,
             "needs_weights": self.weights.needs_weights,
             "weights_notes": self.weights.notes,
         }
 
+
+CATEGORIES = ("upper", "lower", "dress")  # garment categories, in the order the app lists them
 
 _REGISTRY: dict[str, tuple[ModelSpec, Callable[..., TryOnModel]]] = {}
 
@@ -117,6 +122,10 @@ def register_model(spec: ModelSpec) -> Callable[[Callable[..., TryOnModel]], Cal
     """Decorator registering ``builder`` under ``spec.name``. Raises on a duplicate name."""
 
     def decorator(builder: Callable[..., TryOnModel]) -> Callable[..., TryOnModel]:
+        unknown = [c for c in spec.categories if c not in CATEGORIES]
+        if unknown or not spec.categories:
+            raise ValueError(f"Model '{spec.name}': categories must be a non-empty subset of {CATEGORIES}, "
+                             f"got {spec.categories}")
         if spec.name in _REGISTRY:
             raise ValueError(f"Model '{spec.name}' is already registered")
         _REGISTRY[spec.name] = (spec, builder)

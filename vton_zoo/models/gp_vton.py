@@ -486,6 +486,7 @@ DRESSCODE_SPEC = ModelSpec(
                          "9 neck"),
     resolution=(512, 384),
     resolutions=((1024, 768),),
+    categories=("upper", "lower", "dress"),
     official_parts=("warp", "gen"),
     official_param_counts={"warp": 81_406_877, "gen": 43_916_672},
     weights=WeightsSpec(

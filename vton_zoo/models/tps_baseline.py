@@ -108,6 +108,7 @@ SPEC = ModelSpec(
     },
     resolution=(512, 384),
     resolutions=((256, 192), (1024, 768)),
+    categories=("upper", "lower", "dress"),
     size_multiple=32,
     weights=WeightsSpec(needs_weights=False,
                         notes="Built in: needs no learned weights (geometry only), nothing to download."),
