@@ -4,7 +4,8 @@ A stage's run folder holds::
 
     checkpoints/step-000120/   model.safetensors + config.json   (the zoo format: create_model(name, weights=...))
                                discriminator.safetensors          (GAN stages)
-                               trainer_state.pt                   (optimizers, schedulers, step, epoch, RNG states)
+                               trainer_state.pt                   (optimizers, schedulers, step, epoch, RNG states:
+                                                                   tensors, numbers, lists; read weights_only)
                                train_args.json
     checkpoints/LATEST          the name of the newest complete checkpoint folder
     final/                      the same files as a checkpoint + README.md (model card), written at the end
@@ -19,6 +20,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import pickle
 import shutil
 import tempfile
 from pathlib import Path
@@ -129,10 +131,33 @@ def latest_checkpoint(run_dir: Path) -> Path | None:
     return folder
 
 
+class CheckpointError(ValueError):
+    """A checkpoint file that cannot be read safely (crafted, corrupt or from an older trainer)."""
+
+
 def read_state(folder: Path) -> dict[str, Any]:
-    """The trainer state of a checkpoint folder (optimizer tensors, RNG states: loaded with weights_only=False
-    because RNG states of numpy are pickled; only read files this trainer wrote)."""
-    return torch.load(folder / STATE_NAME, map_location="cpu", weights_only=False)
+    """The trainer state of a checkpoint folder: optimizer and scheduler state dicts, step, epoch and RNG states.
+
+    Loaded with ``weights_only=True``: the file may hold only tensors, numbers, strings, lists, tuples and dicts
+    (``write_checkpoint`` stores the numpy and python RNG states as tensors for that reason), so a crafted file in a
+    run folder cannot run code on ``--resume``.
+
+    Raises:
+        CheckpointError: the file holds anything else (its pickle is never executed), or is not a torch file.
+    """
+    path = folder / STATE_NAME
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        raise CheckpointError(
+            f"{path} holds objects other than tensors, numbers and lists; refusing to unpickle it (a crafted file "
+            f"could run code). Trainer states written before this check held a pickled numpy RNG state: delete "
+            f"the run's checkpoints/LATEST to start over. ({str(exc).splitlines()[0]})") from None
+    except (RuntimeError, EOFError, OSError) as exc:
+        raise CheckpointError(f"{path} is not a readable trainer state: {type(exc).__name__}: {exc}") from None
+    if not isinstance(state, dict):
+        raise CheckpointError(f"{path} holds a {type(state).__name__}, not a trainer state dict")
+    return state
 
 
 def export_final(run_dir: Path, checkpoint: Path, card: str | None) -> Path:
