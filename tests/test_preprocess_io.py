@@ -376,3 +376,69 @@ def test_pil_image_inputs():
     assert np.abs(load_image(ycbcr).astype(int) - _photo()).max() <= 3
     with pytest.raises(ValueError, match="too small"):
         load_image(Image.new("RGB", (1, 1)))
+
+
+# --- memory bounds: refusals cost no memory -------------------------------------------------------------------------
+
+
+def _peak_bytes(call) -> int:
+    """Peak memory numpy/Python allocate while ``call()`` runs (numpy reports its buffers to tracemalloc)."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        call()
+    except ValueError:
+        pass
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.float32, np.uint16, np.int64])
+def test_huge_array_is_refused_before_any_conversion(dtype):
+    # A 20000 x 20000 x 3 view that costs nothing itself (broadcast): converting it first would allocate
+    # 1.2 GB (uint8 copy) to 4.8 GB (float32) before the size check refused it.
+    huge = np.broadcast_to(np.zeros((1, 1, 3), dtype), (20_000, 20_000, 3))
+    with pytest.raises(ValueError, match=r"^person image is too large: 20000x20000 = 400.0 megapixels"):
+        load_image(huge)
+    assert _peak_bytes(lambda: load_image(huge)) < 1_000_000
+    tiny = np.broadcast_to(np.zeros((1, 1), dtype), (10, 5000))
+    with pytest.raises(ValueError, match=r"too small: 5000x10"):
+        load_image(tiny, role="garment")
+
+
+def test_file_size_is_checked_before_reading(tmp_path):
+    from vton_zoo.preprocess.io import MAX_FILE_BYTES
+
+    big = tmp_path / "big.jpg"
+    with open(big, "wb") as handle:  # sparse: no disk used, and nothing may be read from it
+        handle.truncate(MAX_FILE_BYTES + 1)
+    with pytest.raises(ValueError, match=r"^person image file is too large: 268,435,457 bytes; the limit is 256 MB$"):
+        load_image(big)
+    assert _peak_bytes(lambda: load_image(big)) < 1_000_000
+    with open(big, "rb") as handle:  # a file object is read no further than the limit
+        message = r"^garment image file is too large: more than 1,000 bytes; the limit is 1,000 bytes$"
+        with pytest.raises(ValueError, match=message):
+            load_image(handle, role="garment", max_file_bytes=1000)
+    small = _write(tmp_path, "ok.png", _encode(Image.fromarray(_photo()), "PNG"))
+    with pytest.raises(ValueError, match="file is too large"):
+        load_image(small, max_file_bytes=10)
+    _assert_rgb(load_image(small))
+
+
+def test_messages_can_name_the_file_without_its_path(tmp_path):
+    # An app passes the name the user uploaded; the server's temporary path never reaches the message.
+    path = _write(tmp_path, "upload_8f3a.bin", b"PK\x03\x04 a zip file, not a photo" * 10)
+    with pytest.raises(ValueError) as info:
+        load_image(path, name="holiday.zip")
+    assert str(info.value).startswith("person input is not an image: 'holiday.zip' is not in a format")
+    assert str(tmp_path) not in str(info.value)
+    for data, message in ((b"", "empty"), (_encode(Image.fromarray(_photo()), "JPEG")[:300], "truncated|corrupt")):
+        bad = _write(tmp_path, "bad.jpg", data)
+        with pytest.raises(ValueError, match=message) as info:
+            load_image(bad, name="me.jpg")
+        assert str(tmp_path) not in str(info.value)
+    with pytest.raises(ValueError, match="'me.jpg'") as info:
+        load_image(tmp_path / "gone.jpg", name="me.jpg")
+    assert str(tmp_path) not in str(info.value)

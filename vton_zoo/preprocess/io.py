@@ -9,9 +9,13 @@ CMYK, YCbCr and palette images, 16-bit images (scaled to 8 bits), animated GIF/P
 a note is logged).
 
 What it rejects, always with a ``ValueError`` whose message names the problem: data that is not an image, empty
-files, truncated or corrupt files, decompression bombs and huge images (checked on the header, before any pixel is
-decoded), tiny images, extreme aspect ratios, and arrays with NaN/inf values, unsupported dtypes, out-of-range values
-or a shape that is not an image. No raw Pillow or numpy exception escapes.
+files, files over :data:`MAX_FILE_BYTES` (checked on the file's size, before it is read), truncated or corrupt files,
+decompression bombs and huge images (checked on the header, before any pixel is decoded; for arrays on the shape,
+before any conversion), tiny images, extreme aspect ratios, and arrays with NaN/inf values, unsupported dtypes,
+out-of-range values or a shape that is not an image. No raw Pillow or numpy exception escapes.
+
+Messages name a file by its path, or by ``name=`` when given: an app passes the name the user uploaded, so that its
+own temporary paths never reach the user.
 """
 
 from __future__ import annotations
@@ -32,6 +36,9 @@ logger = logging.getLogger(__name__)
 
 #: Largest accepted image, in pixels (40 MP: a 7296 x 5472 photo). Checked on the header before decoding.
 MAX_PIXELS = 40_000_000
+#: Largest accepted file, in bytes (256 MB: 40 MP stored uncompressed at 16 bits per channel still fits). Checked on
+#: the file's size before it is read; a file object is read no further than this.
+MAX_FILE_BYTES = 256 * 2**20
 #: Smallest accepted side, in pixels. The models run at 256 x 192 or more; below this there is nothing to see.
 MIN_SIDE = 32
 #: Largest accepted ratio of the long side to the short side. Person and garment photos are at most about 2:1.
@@ -52,6 +59,8 @@ def load_image(
     max_pixels: int = MAX_PIXELS,
     min_side: int = MIN_SIDE,
     max_aspect: float = MAX_ASPECT,
+    max_file_bytes: int = MAX_FILE_BYTES,
+    name: str | None = None,
 ) -> np.ndarray:
     """Load a person or garment photo as a numpy ``uint8`` RGB array, or reject it with a clear message.
 
@@ -64,6 +73,8 @@ def load_image(
         max_pixels: the largest accepted ``H * W``.
         min_side: the smallest accepted ``min(H, W)``.
         max_aspect: the largest accepted ``max(H, W) / min(H, W)``.
+        max_file_bytes: the largest accepted file (paths, bytes and file objects).
+        name: how messages name a file (e.g. the name the user uploaded it under) instead of its path.
 
     Returns:
         A C-contiguous ``uint8`` array ``(H, W, 3)``, upright (EXIF orientation applied), RGB.
@@ -74,36 +85,58 @@ def load_image(
     if role not in ("person", "garment"):
         raise ValueError(f"role must be 'person' or 'garment', got {role!r}")
     limits = _Limits(role, max_pixels, min_side, max_aspect)
+    what = repr(name) if name is not None else None
+    if name is not None and isinstance(source, (str, os.PathLike)):
+        limits.hide = str(source)  # library messages quoted below must not show the path either
 
     if isinstance(source, np.ndarray):
-        return limits.check_array(_array_to_rgb(source, role))
+        return limits.check_array(_array_to_rgb(source, role, limits))
     if isinstance(source, Image.Image):
         return limits.check_array(_decode(source, limits))
     if isinstance(source, (bytes, bytearray, memoryview)):
+        if len(source) > max_file_bytes:
+            raise _file_too_large(role, len(source), max_file_bytes)
         data = bytes(source)
         if not data:
             raise ValueError(f"{role} image is empty (0 bytes)")
-        with _open(io.BytesIO(data), limits, what="the data") as image:
+        with _open(io.BytesIO(data), limits, what=what or "the data") as image:
             return limits.check_array(_decode(image, limits))
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
+        what = what or repr(str(path))
         if not path.exists():
-            raise ValueError(f"{role} image file not found: {str(path)!r}")
+            raise ValueError(f"{role} image file not found: {what}")
         if not path.is_file():
-            raise ValueError(f"{role} image path is not a file: {str(path)!r}")
-        if path.stat().st_size == 0:
-            raise ValueError(f"{role} image file is empty (0 bytes): {str(path)!r}")
-        with _open(path, limits, what=repr(str(path))) as image:
+            raise ValueError(f"{role} image path is not a file: {what}")
+        size = path.stat().st_size
+        if size == 0:
+            raise ValueError(f"{role} image file is empty (0 bytes): {what}")
+        if size > max_file_bytes:
+            raise _file_too_large(role, size, max_file_bytes)
+        with _open(path, limits, what=what) as image:
             return limits.check_array(_decode(image, limits))
     if hasattr(source, "read"):
-        data = source.read()
+        data = source.read(max_file_bytes + 1)
         if not isinstance(data, (bytes, bytearray)):
             raise ValueError(f"{role} image file object must be opened in binary mode (read() returned text)")
-        return load_image(data, role=role, max_pixels=max_pixels, min_side=min_side, max_aspect=max_aspect)
+        if len(data) > max_file_bytes:
+            raise _file_too_large(role, None, max_file_bytes)
+        return load_image(data, role=role, max_pixels=max_pixels, min_side=min_side, max_aspect=max_aspect,
+                          max_file_bytes=max_file_bytes, name=name)
     raise ValueError(
         f"{role} image has an unsupported type {type(source).__module__}.{type(source).__qualname__}; "
         "pass a file path, bytes, a PIL image or a numpy array (H, W, 3)"
     )
+
+
+def _bytes_text(count: int) -> str:
+    return f"{count / 2**20:g} MB" if count >= 2**20 else f"{count:,} bytes"
+
+
+def _file_too_large(role: str, size: int | None, limit: int) -> ValueError:
+    """The refusal of a file over ``limit`` bytes (``size`` is ``None`` when only "more than the limit" is known)."""
+    found = f"{size:,} bytes" if size is not None else f"more than {_bytes_text(limit)}"
+    return ValueError(f"{role} image file is too large: {found}; the limit is {_bytes_text(limit)}")
 
 
 class _Limits:
@@ -114,6 +147,12 @@ class _Limits:
         self.max_pixels = max_pixels
         self.min_side = min_side
         self.max_aspect = max_aspect
+        self.hide: str | None = None
+
+    def detail(self, err: BaseException) -> str:
+        """A library exception's text for our message, with the hidden path (if any) taken out."""
+        text = str(err)
+        return text.replace(self.hide, "the file") if self.hide else text
 
     def check_size(self, width: int, height: int) -> None:
         role = self.role
@@ -154,7 +193,7 @@ def _open(fp: Path | io.BytesIO, limits: _Limits, what: str) -> Iterator[Image.I
             image = Image.open(fp)
     except Image.DecompressionBombError as err:
         raise ValueError(
-            f"{role} image is too large (possible decompression bomb): {err}; the limit is "
+            f"{role} image is too large (possible decompression bomb): {limits.detail(err)}; the limit is "
             f"{limits.max_pixels / 1e6:g} megapixels"
         ) from err
     except Image.UnidentifiedImageError as err:
@@ -163,7 +202,7 @@ def _open(fp: Path | io.BytesIO, limits: _Limits, what: str) -> Iterator[Image.I
             "(JPEG, PNG, WebP, BMP, TIFF, GIF, ...)"
         ) from err
     except Exception as err:  # a malformed header can raise anything from struct.error to SyntaxError
-        raise ValueError(f"{role} image is corrupt: cannot read the header of {what} ({err})") from err
+        raise ValueError(f"{role} image is corrupt: cannot read the header of {what} ({limits.detail(err)})") from err
     try:
         limits.check_size(*image.size)
         yield image
@@ -178,7 +217,7 @@ def _decode(image: Image.Image, limits: _Limits) -> np.ndarray:
     try:
         frames = int(getattr(image, "n_frames", 1))
     except Exception as err:  # counting frames reads the whole file: corrupt data shows up here
-        raise ValueError(f"{role} image is corrupt: cannot read its frames ({err})") from err
+        raise ValueError(f"{role} image is corrupt: cannot read its frames ({limits.detail(err)})") from err
     if frames > 1:
         # A file opens on its first frame; a PIL image handed in keeps the frame its owner selected.
         logger.info("%s image is animated (%d frames): using the current (first) frame", role, frames)
@@ -186,8 +225,9 @@ def _decode(image: Image.Image, limits: _Limits) -> np.ndarray:
         image.load()
     except Exception as err:  # truncated/corrupt data: OSError, SyntaxError, zlib.error, struct.error, ...
         if "truncated" in str(err).lower() or isinstance(err, EOFError):
-            raise ValueError(f"{role} image is truncated: the file ends before all pixel data ({err})") from err
-        raise ValueError(f"{role} image is corrupt: its pixel data cannot be decoded ({err})") from err
+            raise ValueError(f"{role} image is truncated: the file ends before all pixel data "
+                             f"({limits.detail(err)})") from err
+        raise ValueError(f"{role} image is corrupt: its pixel data cannot be decoded ({limits.detail(err)})") from err
 
     try:
         upright = ImageOps.exif_transpose(image)
@@ -226,8 +266,12 @@ def _pil_to_rgb(image: Image.Image, role: str) -> np.ndarray:
     return np.ascontiguousarray(np.asarray(rgb, dtype=np.uint8))
 
 
-def _array_to_rgb(array: np.ndarray, role: str) -> np.ndarray:
-    """Validate a numpy image and convert it to uint8 RGB (alpha composited on white)."""
+def _array_to_rgb(array: np.ndarray, role: str, limits: _Limits | None = None) -> np.ndarray:
+    """Validate a numpy image and convert it to uint8 RGB (alpha composited on white).
+
+    With ``limits``, the size is checked on the shape, before any value is read or converted (a huge array is refused
+    without allocating anything).
+    """
     dtype = array.dtype
     if dtype == np.bool_:
         raise ValueError(f"{role} image array has dtype bool (a mask?); expected uint8, uint16 or float image values")
@@ -245,6 +289,8 @@ def _array_to_rgb(array: np.ndarray, role: str) -> np.ndarray:
         raise ValueError(f"{role} image array has shape {shape}; expected (H, W), (H, W, 1), (H, W, 3) or (H, W, 4)")
     if array.size == 0:
         raise ValueError(f"{role} image array is empty (shape {shape})")
+    if limits is not None:
+        limits.check_size(shape[1], shape[0])
 
     if np.issubdtype(dtype, np.floating):
         values = array.astype(np.float32) if dtype.itemsize < 4 else array
