@@ -442,3 +442,20 @@ def test_messages_can_name_the_file_without_its_path(tmp_path):
     with pytest.raises(ValueError, match="'me.jpg'") as info:
         load_image(tmp_path / "gone.jpg", name="me.jpg")
     assert str(tmp_path) not in str(info.value)
+
+
+def test_probe_reads_the_header_only(tmp_path):
+    from vton_zoo.preprocess.io import probe_image
+
+    good = _write(tmp_path, "ok.png", _encode(Image.fromarray(_photo()), "PNG"))
+    assert probe_image(good) == (W, H)
+    side = 20_000  # 400 megapixels: past Pillow's own bomb limit too
+    bomb = _write(tmp_path, "bomb.png", _png(side, side, 1, 0, bytes(side * (1 + side // 8))))
+    with pytest.raises(ValueError, match=r"^garment image is too large") as info:
+        probe_image(bomb, role="garment", name="big.png")
+    assert str(tmp_path) not in str(info.value)
+    assert _peak_bytes(lambda: probe_image(bomb)) < 2_000_000
+    with pytest.raises(ValueError, match=r"^person input is not an image: 'notes.txt'"):
+        probe_image(_write(tmp_path, "x.txt", b"just text" * 50), name="notes.txt")
+    with pytest.raises(ValueError, match="empty"):
+        probe_image(b"")

@@ -139,6 +139,51 @@ def _file_too_large(role: str, size: int | None, limit: int) -> ValueError:
     return ValueError(f"{role} image file is too large: {found}; the limit is {_bytes_text(limit)}")
 
 
+def probe_image(
+    source: str | os.PathLike | bytes,
+    *,
+    role: Role = "person",
+    max_pixels: int = MAX_PIXELS,
+    min_side: int = MIN_SIDE,
+    max_aspect: float = MAX_ASPECT,
+    max_file_bytes: int = MAX_FILE_BYTES,
+    name: str | None = None,
+) -> tuple[int, int]:
+    """Check a file the way :func:`load_image` does, on its size and header only: no pixel is decoded.
+
+    For an app to answer an upload at once (a text file, a decompression bomb) at the cost of reading a header.
+
+    Returns:
+        ``(width, height)`` of the image as stored (before EXIF rotation).
+
+    Raises:
+        ValueError: the same messages as :func:`load_image` for what the header shows.
+    """
+    if role not in ("person", "garment"):
+        raise ValueError(f"role must be 'person' or 'garment', got {role!r}")
+    limits = _Limits(role, max_pixels, min_side, max_aspect)
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        if not source:
+            raise ValueError(f"{role} image is empty (0 bytes)")
+        if len(source) > max_file_bytes:
+            raise _file_too_large(role, len(source), max_file_bytes)
+        with _open(io.BytesIO(bytes(source)), limits, what=repr(name) if name else "the data") as image:
+            return image.size
+    path = Path(source)
+    what = repr(name) if name is not None else repr(str(path))
+    if name is not None:
+        limits.hide = str(path)
+    if not path.is_file():
+        raise ValueError(f"{role} image file not found: {what}")
+    size = path.stat().st_size
+    if size == 0:
+        raise ValueError(f"{role} image file is empty (0 bytes): {what}")
+    if size > max_file_bytes:
+        raise _file_too_large(role, size, max_file_bytes)
+    with _open(path, limits, what=what) as image:
+        return image.size
+
+
 class _Limits:
     """The size limits of one call, and the checks that apply them (on a header size or on an array)."""
 
