@@ -123,9 +123,7 @@ def test_google_drive_links():
                  f"https://drive.google.com/open?id={file_id}",
                  f"https://drive.google.com/uc?id={file_id}&export=download"):
         assert hub.google_drive_id(link) == file_id
-        assert hub.direct_url(link) == (f"https://drive.usercontent.google.com/download?id={file_id}"
-                                        "&export=download&confirm=t")
-    assert hub.direct_url("https://example.org/a.pth") == "https://example.org/a.pth"
+    assert hub.google_drive_id("https://example.org/a.pth") is None
     with pytest.raises(ValueError, match="folder"):
         hub.google_drive_id("https://drive.google.com/drive/folders/1wfWGsR0vWC5LrA26xhj92ec_GoCKV80A")
 
@@ -133,13 +131,3 @@ def test_google_drive_links():
 def test_bad_scheme(tmp_path):
     with pytest.raises(ValueError, match="http"):
         hub.download_url("ftp://example.org/a.pth", tmp_path / "a.pth")
-
-
-def test_google_drive_confirmation_page_gives_the_file_url():
-    page = """<html><body><form id="download-form" action="https://drive.usercontent.google.com/download" method="get">
-    <input type="submit" value="Download anyway"><input type="hidden" name="id" value="ABCDEFGHIJKL">
-    <input type="hidden" name="export" value="download"><input type="hidden" name="confirm" value="t">
-    <input type="hidden" name="uuid" value="1234"></form></body></html>"""
-    url = hub._drive_confirm_url(page, "https://drive.usercontent.google.com/download?id=ABCDEFGHIJKL")
-    assert url == "https://drive.usercontent.google.com/download?id=ABCDEFGHIJKL&export=download&confirm=t&uuid=1234"
-    assert hub._drive_confirm_url("<html>quota exceeded</html>", "https://drive.google.com/") is None

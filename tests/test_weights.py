@@ -98,7 +98,9 @@ def test_failed_install_keeps_previous(home, tmp_path, dm_vton):
 def test_install_for_another_model_is_ignored(home, dm_vton):
     vton_zoo.save_safetensors(dm_vton[0], weights.install_dir("pf-afn"))
     assert weights.installed("pf-afn") is None
-    assert weights.status("pf-afn") == "missing"
+    assert weights.status("pf-afn") == "broken"
+    check = weights.verify("pf-afn")
+    assert not check.ok and "'dm-vton', not 'pf-afn'" in check.message
 
 
 def test_install_from_local_hub_cache(home, tmp_path, monkeypatch, dm_vton):

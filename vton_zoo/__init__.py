@@ -10,8 +10,9 @@ Importing the package registers the models and does nothing else: no download, n
 
 __version__ = "0.1.0"
 
-from .checkpoints import load_official, save_safetensors  # noqa: E402
-from .registry import ModelSpec, create_model, get_spec, list_models, register_model  # noqa: E402
+from . import models  # noqa: E402, F401  (importing the model files registers them)
+from .checkpoints import create_model, load_official, save_safetensors  # noqa: E402
+from .registry import ModelSpec, get_spec, list_models, register_model  # noqa: E402
 
 __all__ = [
     "ModelSpec",

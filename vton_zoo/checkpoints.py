@@ -1,9 +1,12 @@
 """Checkpoints: official containers -> state dicts, strict loading, and the zoo's safetensors format.
 
 Official ``.pth``/``.pt`` files are read only with ``torch.load(weights_only=True)``: no code is ever unpickled.
-The one
-non-tensor object the official training scripts pickle, DAFlow's ``argparse.Namespace`` of options, is allow-listed
-(it only carries plain attribute values).
+Two kinds of non-tensor objects that official training scripts pickle are allow-listed through torch's safe-globals
+mechanism: DAFlow's ``argparse.Namespace`` of options (plain attribute values) and the numpy float64 scalar of
+DM-VTON's ``best_fid`` (a numeric numpy scalar and its dtype, nothing else: see :data:`_NUMPY_SCALAR_GLOBALS`).
+
+Layering: :mod:`vton_zoo.registry` holds the specs (data); this module reads and writes files and builds models with
+weights (:func:`create_model`, :func:`load_official`); :mod:`vton_zoo.hub` fetches. Each imports only downward.
 """
 
 from __future__ import annotations
@@ -13,12 +16,20 @@ import json
 import logging
 import os
 import pickle
+import shutil
+import tarfile
 import tempfile
+import zipfile
+import zlib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import torch
+
+from . import __version__, hub
+from .registry import build, get_spec
 
 if TYPE_CHECKING:  # pragma: no cover
     from .models._base import TryOnModel
@@ -41,6 +52,36 @@ StateDict = dict[str, torch.Tensor]
 CheckpointLike = str | os.PathLike | Mapping[str, Any]
 
 
+def _numeric_numpy_scalar(dtype: Any, data: Any = None) -> Any:
+    """``numpy.core.multiarray.scalar`` for numeric dtypes only (an object dtype would read a pointer from bytes)."""
+    if not isinstance(dtype, np.dtype) or dtype.kind not in "biuf" or not isinstance(data, bytes):
+        raise pickle.UnpicklingError(f"refusing a numpy scalar of dtype {dtype!r} (only numbers are allowed)")
+    return np._core.multiarray.scalar(dtype, data)
+
+
+def _numeric_numpy_dtype(spec: Any, align: bool = False, copy: bool = False) -> np.dtype:
+    """``numpy.dtype`` for numeric type codes only (``'f8'``, ``'i8'``, ...)."""
+    if not isinstance(spec, str):
+        raise pickle.UnpicklingError(f"refusing numpy dtype {spec!r}")
+    dtype = np.dtype(spec)
+    if dtype.kind not in "biuf":
+        raise pickle.UnpicklingError(f"refusing numpy dtype {spec!r} (only numbers are allowed)")
+    return dtype
+
+
+# DM-VTON's train_pf_e2e.py saves {'epoch', 'best_fid', 'model', 'optimizer'} and best_fid is the numpy float64 that
+# its FID code returns: pickled as numpy.core.multiarray.scalar(numpy.dtype('f8'), bytes) (numpy 1.x spelling;
+# numpy 2 writes numpy._core). Exactly these globals are allowed, through wrappers that accept numeric dtypes only,
+# plus the float64 dtype class that the pickle's BUILD step sets state on.
+_NUMPY_SCALAR_GLOBALS = [
+    (_numeric_numpy_scalar, "numpy.core.multiarray.scalar"),
+    (_numeric_numpy_scalar, "numpy._core.multiarray.scalar"),
+    (_numeric_numpy_dtype, "numpy.dtype"),
+    np.dtypes.Float64DType,
+]
+_SAFE_GLOBALS = [argparse.Namespace, *_NUMPY_SCALAR_GLOBALS]
+
+
 def read_official_file(path: str | os.PathLike) -> Any:
     """``torch.load`` a file safely (tensors and plain containers only) on the CPU."""
     path = Path(path)
@@ -49,11 +90,18 @@ def read_official_file(path: str | os.PathLike) -> Any:
     if path.stat().st_size == 0:
         raise ValueError(f"Checkpoint file is empty (0 bytes): {path}")
     if path.suffix == ".safetensors":
+        from safetensors import SafetensorError
         from safetensors.torch import load_file
 
-        return load_file(str(path))
+        try:
+            return load_file(str(path))
+        except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
+            raise ValueError(f"{path} is not a readable safetensors file: {exc}") from exc
+    described = hub.describe_non_checkpoint(path)
+    if described:
+        raise ValueError(f"{path} is not a PyTorch checkpoint: {described}")
     try:
-        with torch.serialization.safe_globals([argparse.Namespace]):
+        with torch.serialization.safe_globals(_SAFE_GLOBALS):
             return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
         raise ValueError(
@@ -61,7 +109,7 @@ def read_official_file(path: str | os.PathLike) -> Any:
             f"arbitrary code). Re-save only the weights in a trusted environment: "
             f"torch.save(torch.load(path, weights_only=False)['state_dict'], 'weights.pth'). Detail: {exc}"
         ) from exc
-    except (RuntimeError, EOFError, OSError) as exc:
+    except (RuntimeError, EOFError, OSError, ValueError, IndexError, KeyError, TypeError) as exc:
         raise ValueError(f"{path} is not a readable PyTorch checkpoint (truncated or another format?): {exc}") from exc
 
 
@@ -91,10 +139,19 @@ def to_state_dict(checkpoint: CheckpointLike) -> StateDict:
     return tensors
 
 
+def _strip_inner_module(state: StateDict, expected: Mapping[str, Any]) -> StateDict:
+    """Drop DataParallel's ``.module.`` inside keys when the model has none there (ModelScope's loader does too)."""
+    if any(".module." in k for k in expected) or not any(".module." in k for k in state):
+        return state
+    renamed = {k.replace(".module.", "."): v for k, v in state.items()}
+    return renamed if len(renamed) == len(state) else state
+
+
 def load_part(module: torch.nn.Module, checkpoint: CheckpointLike, *, what: str) -> None:
     """Strictly load ``checkpoint`` into ``module``; only the documented upstream leftovers may be extra."""
     state = to_state_dict(checkpoint)
     expected = module.state_dict()
+    state = _strip_inner_module(state, expected)
     for key in IGNORED_LEFTOVER_KEYS:
         if key in state and key not in expected:
             logger.debug("%s: ignoring upstream leftover key %s", what, key)
@@ -128,21 +185,81 @@ def load_official(name: str, *checkpoints: CheckpointLike, device: str | torch.d
     Returns:
         The model in eval mode.
     """
-    from .registry import create_model, get_spec
-
     spec = get_spec(name)
     parts = spec.official_parts
     if len(checkpoints) != len(parts):
         files = ", ".join(f"{f.part}: {f.filename}" for f in spec.weights.official_files) or ", ".join(parts)
         raise ValueError(f"{name} needs {len(parts)} official checkpoints ({', '.join(parts)}), got "
                          f"{len(checkpoints)}. Expected files: {files}")
-    model = create_model(name)
+    model = build(name)
     for part, checkpoint in zip(parts, checkpoints):
         load_part(getattr(model, part), checkpoint, what=f"{name} part '{part}'")
     model.eval()
     if device is not None:
         model.to(device)
     return model
+
+
+def create_model(
+    name: str,
+    *,
+    weights: str | os.PathLike | None = None,
+    device: str | torch.device | None = None,
+    dtype: torch.dtype | None = None,
+    **config: Any,
+) -> TryOnModel:
+    """Build a registered model, optionally with weights, in eval mode.
+
+    Args:
+        name: a name from ``list_models()``.
+        weights: ``None`` (freshly initialised), a folder holding ``model.safetensors`` + ``config.json`` (the zoo's
+            own format, see ``python -m vton_zoo.convert``), or ``"hub:OWNER/REPO[@REVISION]"`` for such a folder
+            on the Hugging Face Hub.
+        device: where to put the model.
+        dtype: floating dtype of the parameters (e.g. ``torch.float16`` on GPU).
+        **config: model-specific options (e.g. ``align_corners`` for RMGN); a weights folder's ``config.json``
+            supplies them too, explicit arguments win.
+
+    Returns:
+        The model, in eval mode, with ``model.spec`` attached.
+    """
+    get_spec(name)  # validates the name
+    if weights is None:
+        model = build(name, **config)
+    else:
+        folder = resolve_weights(weights)
+        saved = read_config(folder)
+        if saved.get("model") != name:
+            raise ValueError(f"Weights in {folder} are for model '{saved.get('model')}', not '{name}'")
+        model = _build_checked(name, {**saved.get("config", {}), **config}, folder)
+        load_safetensors(model, folder)
+    model.eval()
+    if device is not None or dtype is not None:
+        model.to(device=device, dtype=dtype)
+    logger.debug("created %s (weights=%s)", name, weights)
+    return model
+
+
+def _build_checked(name: str, config: Mapping[str, Any], where: Any) -> TryOnModel:
+    try:
+        return build(name, **config)
+    except TypeError as exc:  # an option the model does not have
+        raise ValueError(f"{where}: config.json's options {sorted(config)} do not fit {name}: {exc}") from exc
+
+
+def check_config(folder: str | os.PathLike, name: str | None = None) -> dict[str, Any]:
+    """Read ``config.json`` and check that its options build the model (on the meta device: no memory used).
+
+    Raises:
+        ValueError: unreadable, not a vton-zoo config, for another model than ``name``, or an unknown option.
+    """
+    config = read_config(folder)
+    if name is not None and config["model"] != name:
+        raise ValueError(f"{Path(folder) / CONFIG_NAME} holds weights for {config['model']!r}, not {name!r}")
+    get_spec(config["model"])
+    with torch.device("meta"):
+        _build_checked(config["model"], config.get("config", {}), Path(folder) / CONFIG_NAME)
+    return config
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -152,8 +269,6 @@ def load_official(name: str, *checkpoints: CheckpointLike, device: str | torch.d
 def save_safetensors(model: TryOnModel, folder: str | os.PathLike, *, extra: Mapping[str, Any] | None = None) -> Path:
     """Write ``model.safetensors`` and ``config.json`` into ``folder`` (atomically, file by file)."""
     from safetensors.torch import save_model
-
-    from . import __version__
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -192,12 +307,21 @@ def read_config(folder: str | os.PathLike) -> dict[str, Any]:
         config = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ValueError(f"{path} not found: a zoo weights folder holds {WEIGHTS_NAME} and {CONFIG_NAME}") from None
-    except json.JSONDecodeError as exc:
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ValueError(f"{path} is not valid JSON: {exc}") from exc
-    if config.get("format") != "vton-zoo" or "model" not in config:
+    except OSError as exc:
+        raise ValueError(f"{path} cannot be read: {exc}") from exc
+    if not isinstance(config, dict):
+        raise ValueError(f"{path} must hold a JSON object, got {type(config).__name__} ({str(config)[:40]!r})")
+    if config.get("format") != "vton-zoo" or not isinstance(config.get("model"), str):
         raise ValueError(f"{path} is not a vton-zoo config (missing 'format': 'vton-zoo' or 'model')")
-    if int(config.get("format_version", 0)) > FORMAT_VERSION:
-        raise ValueError(f"{path} uses format version {config['format_version']}; upgrade vton-zoo to read it")
+    version = config.get("format_version", 0)
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise ValueError(f"{path}: format_version must be an integer, got {version!r}")
+    if version > FORMAT_VERSION:
+        raise ValueError(f"{path} uses format version {version}; upgrade vton-zoo to read it")
+    if not isinstance(config.get("config", {}), dict):
+        raise ValueError(f"{path}: 'config' must be an object of model options, got {config['config']!r}")
     return config
 
 
@@ -219,8 +343,6 @@ def resolve_weights(weights: str | os.PathLike) -> Path:
     """Map a ``weights=`` argument to a local folder with ``model.safetensors`` + ``config.json``."""
     text = str(weights)
     if text.startswith("hub:"):
-        from . import hub
-
         repo, _, revision = text[len("hub:"):].partition("@")
         return hub.download_weights(repo, revision=revision or None)
     path = Path(weights)
@@ -252,3 +374,96 @@ def check_parts(parts: Sequence[str], model: torch.nn.Module) -> None:
     for part in parts:
         if not isinstance(getattr(model, part, None), torch.nn.Module):
             raise AttributeError(f"{type(model).__name__} has no sub-module '{part}'")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Archives the authors publish (PF-AFN's and RMGN's Drive files): zip or tar, files at any depth
+
+
+def archive_kind(path: str | os.PathLike) -> str | None:
+    """``"zip"``, ``"tar"`` (plain or compressed) or ``None``, by content rather than by name."""
+    path = Path(path)
+    if zipfile.is_zipfile(path):
+        # torch.save's own format is a zip too: it holds `<name>/data.pkl`, which no release archive does.
+        with zipfile.ZipFile(path) as archive:
+            if any(n.endswith("/data.pkl") or n == "data.pkl" for n in archive.namelist()):
+                return None
+        return "zip"
+    try:
+        return "tar" if tarfile.is_tarfile(path) else None
+    except (OSError, tarfile.TarError):
+        return None
+
+
+def _pick(candidates: list[str], want: str, hints: Sequence[str]) -> str:
+    """Of several members with the same base name, the one whose path ends like a hint (e.g. ``PFAFN/...``)."""
+    for hint in hints:
+        for name in candidates:
+            if name == hint or name.endswith("/" + hint):
+                return name
+    return sorted(candidates, key=lambda n: (n.count("/"), n))[0]
+
+
+def extract_files(archive: str | os.PathLike, wanted: Sequence[str], into: str | os.PathLike, *,
+                  hints: Sequence[str] = ()) -> dict[str, Path]:
+    """Copy the members of a zip/tar archive whose base name is in ``wanted`` into ``into`` (flat, by base name).
+
+    Members are found at any depth; nothing else is written (no member path is ever used as a file path, so an
+    archive cannot write outside ``into``).
+
+    Args:
+        archive: the archive file.
+        wanted: base names to find (e.g. ``warp_model_final.pth``).
+        into: an existing folder.
+        hints: longer paths that tell which of several same-named members to take (``PFAFN/warp_model_final.pth``).
+
+    Returns:
+        ``{base name: extracted path}`` for the names found.
+
+    Raises:
+        ValueError: the file is not a zip or tar archive, or cannot be read (truncated, corrupt).
+    """
+    archive, into = Path(archive), Path(into)
+    kind = archive_kind(archive)
+    found: dict[str, Path] = {}
+    try:
+        if kind == "zip":
+            with zipfile.ZipFile(archive) as zf:
+                members = [m for m in zf.infolist() if not m.is_dir() and "__MACOSX/" not in m.filename]
+                for want in wanted:
+                    names = [m.filename for m in members if m.filename.rsplit("/", 1)[-1] == want]
+                    if names:
+                        with zf.open(_pick(names, want, hints)) as src, open(into / want, "wb") as dst:
+                            shutil.copyfileobj(src, dst, 1 << 20)
+                        found[want] = into / want
+        elif kind == "tar":
+            with tarfile.open(archive) as tf:
+                members = [m for m in tf.getmembers() if m.isfile()]
+                for want in wanted:
+                    names = [m.name for m in members if m.name.rsplit("/", 1)[-1] == want]
+                    if names:
+                        src = tf.extractfile(tf.getmember(_pick(names, want, hints)))
+                        with src, open(into / want, "wb") as dst:
+                            shutil.copyfileobj(src, dst, 1 << 20)
+                        found[want] = into / want
+        else:
+            what = hub.describe_non_checkpoint(archive) or "not a zip or tar archive"
+            raise ValueError(f"{archive.name} is {what}")
+    except (zipfile.BadZipFile, tarfile.TarError, EOFError, OSError, zlib.error) as exc:
+        raise ValueError(f"{archive.name} is a damaged or truncated {kind} archive: {exc}") from exc
+    return found
+
+
+def archive_members(archive: str | os.PathLike, limit: int = 12) -> list[str]:
+    """The first file names in an archive (for messages saying what arrived)."""
+    kind = archive_kind(archive)
+    try:
+        if kind == "zip":
+            with zipfile.ZipFile(archive) as zf:
+                return [n for n in zf.namelist() if not n.endswith("/")][:limit]
+        if kind == "tar":
+            with tarfile.open(archive) as tf:
+                return [m.name for m in tf.getmembers() if m.isfile()][:limit]
+    except (zipfile.BadZipFile, tarfile.TarError, EOFError, OSError):
+        pass
+    return []

@@ -17,7 +17,7 @@ import logging
 import sys
 from pathlib import Path
 
-from .checkpoints import load_official, save_safetensors
+from .checkpoints import create_model, load_official, save_safetensors
 from .registry import get_spec, list_models
 
 logger = logging.getLogger(__name__)
@@ -36,8 +36,6 @@ def convert(name: str, files: list[str | Path], out: str | Path, **config) -> Pa
     files = [Path(f) for f in files]
     model = load_official(name, *files)
     if config:  # e.g. align_corners for RMGN: rebuild with the option and copy the weights over
-        from .registry import create_model
-
         configured = create_model(name, **config)
         configured.load_state_dict(model.state_dict())
         model = configured
@@ -55,6 +53,9 @@ def _describe(name: str) -> str:
     lines = [f"{name}: {spec.title} ({spec.paper})"]
     for f in spec.weights.official_files:
         lines.append(f"  {f.part:>5}: {f.filename}  <- {f.source}" + (f"  [{f.note}]" if f.note else ""))
+    for source in spec.weights.sources:
+        state = "download" if source.live else "unavailable"
+        lines.append(f"  {state}: {source.kind} {source.url}" + (f"  [{source.note}]" if source.note else ""))
     if spec.weights.notes:
         lines.append(f"  note: {spec.weights.notes}")
     return "\n".join(lines)
@@ -81,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
         config["align_corners"] = args.align_corners == "true"
     try:
         out = convert(args.name, args.files, args.out, **config)
-    except ValueError as exc:
+    except (ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(f"wrote {out / 'model.safetensors'} and {out / 'config.json'}; load with "

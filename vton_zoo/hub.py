@@ -1,4 +1,6 @@
-"""The only module that touches the network: downloads from the Hugging Face Hub and plain HTTP(S).
+"""The only module that touches the network: the Hugging Face Hub, Google Drive (gdown), GitHub releases, ModelScope
+and plain HTTP(S). It imports nothing else from the package (what to fetch is data in the specs; what to do with the
+files is :mod:`vton_zoo.weights`).
 
 Everything here honours ``HF_HUB_OFFLINE`` / a local Hub cache, so a machine without network can still load
 weights that were downloaded before.
@@ -7,15 +9,14 @@ weights that were downloaded before.
 from __future__ import annotations
 
 import hashlib
-import http.client
+import html
 import logging
 import os
 import re
-import urllib.error
+import shutil
 import urllib.parse
 import urllib.request
 from collections.abc import Callable
-from html.parser import HTMLParser
 from pathlib import Path
 
 logger = logging.getLogger(__name__)
@@ -73,16 +74,49 @@ def download_dataset(repo_id: str, *, revision: str | None = None, allow_pattern
     return Path(folder)
 
 
+def download_repo_file(repo_id: str, filename: str, *, repo_type: str = "dataset", revision: str | None = None,
+                       endpoint: str | None = None, timeout: float = 10.0) -> Path:
+    """One file of a Hub repo (a Space, a dataset or a model), fetched or found in the Hub cache (the demo's example
+    photos). ``endpoint`` defaults to ``HF_ENDPOINT`` (read at call time).
+
+    Raises:
+        RuntimeError: offline and not cached, or the Hub refused (the message says which).
+    """
+    from huggingface_hub import hf_hub_download
+    from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
+
+    if not repo_id or repo_id.count("/") != 1:
+        raise ValueError(f"Hub repo id must look like OWNER/NAME, got {repo_id!r}")
+    try:
+        path = hf_hub_download(repo_id, filename, repo_type=repo_type, revision=revision, etag_timeout=timeout,
+                               endpoint=endpoint or os.environ.get("HF_ENDPOINT") or None,
+                               local_files_only=is_offline())
+    except LocalEntryNotFoundError as exc:
+        raise RuntimeError(f"Cannot download {filename} from {repo_id}: offline and not in the Hub cache") from exc
+    except (HfHubHTTPError, OSError) as exc:
+        raise RuntimeError(f"Downloading {filename} from {repo_id} failed: {exc}") from exc
+    return Path(path)
+
+
 # --------------------------------------------------------------------------------------------------------------------
-# Plain HTTP(S) downloads: the authors' checkpoints on GitHub releases, Google Drive, OSS, ...
+# Plain HTTP(S) downloads: the authors' checkpoints on Google Drive, GitHub releases, ModelScope, OSS, ...
+#
+# Everything goes through `requests` (gdown uses it too), so the usual settings apply to every source alike:
+# HTTPS_PROXY / NO_PROXY for a proxy, REQUESTS_CA_BUNDLE for a company CA. The offline tests use exactly these
+# seams: a local HTTPS proxy on 127.0.0.1 that answers as each real host would.
 
 OFFLINE_ENV = ("VTON_ZOO_OFFLINE", "HF_HUB_OFFLINE")
 _CHUNK = 1 << 20
 _DRIVE_HOSTS = ("drive.google.com", "docs.google.com", "drive.usercontent.google.com")
+_USER_AGENT = "vton-zoo-downloader (+https://github.com/vton-zoo)"
+# Phrases of Google Drive's refusal pages ("Too many users have viewed or downloaded this file recently").
+_QUOTA_WORDS = ("quota", "too many users", "download quota", "exceeded")
+
+ByteProgress = Callable[[int, "int | None"], None]
 
 
 class DownloadError(RuntimeError):
-    """A plain-HTTP download failed (offline, HTTP error, interrupted, or checksum mismatch).
+    """A download failed (offline, HTTP error, interrupted, checksum mismatch, or not the file that was asked for).
 
     Attributes:
         url: the URL that was asked for.
@@ -107,14 +141,13 @@ def google_drive_id(url: str) -> str | None:
     ``drive.usercontent.google.com/download?id=ID``.
 
     Raises:
-        ValueError: ``url`` is a Drive *folder* link, which cannot be fetched as one file.
+        ValueError: ``url`` is a Drive *folder* link (fetch it with :func:`download_gdrive_folder`).
     """
     parts = urllib.parse.urlsplit(url)
     if parts.hostname not in _DRIVE_HOSTS:
         return None
     if "/folders/" in parts.path:
-        raise ValueError(f"{url} is a Google Drive folder; open it in a browser, download the files it holds, and "
-                         "install them from local files")
+        raise ValueError(f"{url} is a Google Drive folder, not a file; fetch it with download_gdrive_folder()")
     match = re.search(r"/d/([A-Za-z0-9_-]{10,})", parts.path)
     if match:
         return match.group(1)
@@ -122,54 +155,46 @@ def google_drive_id(url: str) -> str | None:
     return ids[0] if ids else None
 
 
-def direct_url(url: str) -> str:
-    """The URL that serves the bytes of ``url`` (Google Drive share links become direct-download links)."""
-    drive_id = google_drive_id(url)
-    if drive_id is None:
-        return url
-    # `confirm=t` skips the "cannot scan this file for viruses" page that Drive shows for files over ~100 MB.
-    return f"https://drive.usercontent.google.com/download?id={drive_id}&export=download&confirm=t"
+def _page_title(text: str) -> str:
+    match = re.search(r"<title[^>]*>(.*?)</title>", text, re.IGNORECASE | re.DOTALL)
+    title = re.sub(r"\s+", " ", match.group(1)).strip() if match else ""
+    return html.unescape(title)[:120]
 
 
-class _FormParser(HTMLParser):
-    """Collects the action and hidden fields of the first form of Drive's download-warning page."""
-
-    def __init__(self):
-        super().__init__()
-        self.action: str | None = None
-        self.fields: dict[str, str] = {}
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == "form" and self.action is None:
-            self.action = attrs.get("action")
-        elif tag == "input" and attrs.get("type") == "hidden" and attrs.get("name"):
-            self.fields[attrs["name"]] = attrs.get("value") or ""
-
-
-def _drive_confirm_url(page: str, base: str) -> str | None:
-    parser = _FormParser()
-    parser.feed(page)
-    if not parser.action or "id" not in parser.fields:
-        return None
-    return urllib.parse.urljoin(base, parser.action) + "?" + urllib.parse.urlencode(parser.fields)
+def describe_page(data: bytes | str, *, host: str | None = None) -> str:
+    """What an HTML/text answer is, in a user's words (used when a page arrives instead of a file)."""
+    text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
+    lowered = text.lower()
+    is_drive = host in _DRIVE_HOSTS if host else ("google" in lowered and "drive" in lowered)
+    if is_drive or "drive.google" in lowered:
+        if any(word in lowered for word in _QUOTA_WORDS):
+            return ("Google Drive returned an HTML page: quota exceeded (too many downloads of this file in the last "
+                    "24 hours); try later or download it in a browser and install it from local files")
+        if "sign in" in lowered or "accounts.google.com" in lowered or "access denied" in lowered:
+            return ("Google Drive returned a sign-in page: the file is not shared publicly (any more); download it in "
+                    "a browser and install it from local files")
+        return (f"Google Drive returned an HTML page ({_page_title(text) or 'no title'}) instead of the file; the "
+                "link may be deleted or over its quota: download it in a browser and install it from local files")
+    squashed = re.sub(r"\s+", " ", text).strip()
+    if squashed.startswith(("{", "[")):
+        return f"the server answered JSON instead of a file: {squashed[:200]}"
+    if "<html" in lowered[:2048] or "<!doctype html" in lowered[:2048]:
+        return f"the server returned an HTML page ({_page_title(text) or 'no title'}) instead of a file"
+    return f"a text file instead of a checkpoint, starting with {squashed[:80]!r}"
 
 
-def _open(url: str, start: int, timeout: float):
-    headers = {"User-Agent": "vton-zoo-downloader"}
-    if start:
-        headers["Range"] = f"bytes={start}-"
+def describe_non_checkpoint(path: str | os.PathLike) -> str | None:
+    """``None`` for a binary file; for an HTML, JSON or text file, what it is (a saved error page, ...)."""
+    with open(path, "rb") as handle:
+        head = handle.read(4096)
+    if not head or b"\0" in head or head[:2] in (b"PK", b"\x1f\x8b") or head[:1] == b"\x80":
+        return None  # zip (torch's format), gzip, legacy pickle, or other binary data
     try:
-        return urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=timeout)
-    except urllib.error.HTTPError as exc:
-        if exc.code == 416 and start:  # the partial file is already complete (or longer than the file)
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 4:  # not just a multi-byte character cut at the end of the sample
             return None
-        raise DownloadError(f"Downloading {url} failed: HTTP {exc.code} {exc.reason}", url=url) from exc
-    except (urllib.error.URLError, TimeoutError, OSError) as exc:
-        reason = getattr(exc, "reason", exc)
-        raise DownloadError(f"Cannot reach {urllib.parse.urlsplit(url).hostname}: {reason}. This machine looks "
-                            "offline; download the file elsewhere and install it from local files.",
-                            url=url, offline=True) from exc
+    return describe_page(head)
 
 
 def _sha256_of(path: Path) -> str:
@@ -180,87 +205,265 @@ def _sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def download_url(url: str, dest: str | os.PathLike, *, progress: Callable[[int, int | None], None] | None = None,
-                 sha256: str | None = None, timeout: float = 30.0) -> Path:
-    """Download ``url`` to ``dest`` safely: into ``dest.part``, resumed on the next call if interrupted, renamed
-    into place only once complete (and checked against ``sha256`` when given).
+def _offline_error(url: str, exc: BaseException) -> DownloadError:
+    host = urllib.parse.urlsplit(url).hostname
+    return DownloadError(f"Cannot reach {host}: {exc}. This machine looks offline; download the file elsewhere and "
+                         "install it from local files.", url=url, offline=True)
 
-    Google Drive share links (``/file/d/ID/view``) are turned into direct downloads, including Drive's
-    large-file confirmation page.
+
+def _check_online(url: str) -> None:
+    if is_offline():
+        raise DownloadError(f"Not downloading {url}: offline mode is on ({' / '.join(OFFLINE_ENV)}). Download the "
+                            "file elsewhere and install it from local files.", url=url, offline=True)
+
+
+def _session():
+    import requests
+
+    session = requests.Session()
+    session.headers["User-Agent"] = _USER_AGENT
+    return session
+
+
+def _validate(path: Path, validate: Callable[[Path], None] | None, url: str) -> None:
+    """Run the caller's content check; a file that fails it is deleted (it must never be reused)."""
+    if validate is None:
+        return
+    try:
+        validate(path)
+    except ValueError as exc:
+        path.unlink(missing_ok=True)
+        raise DownloadError(f"{url} did not deliver a usable file, so it was deleted: {exc}", url=url) from exc
+
+
+def download_url(url: str, dest: str | os.PathLike, *, progress: ByteProgress | None = None,
+                 sha256: str | None = None, timeout: float = 30.0,
+                 validate: Callable[[Path], None] | None = None) -> Path:
+    """Download ``url`` to ``dest`` safely: into ``dest.part``, renamed into place only once complete and checked.
+
+    Checks, in order: the HTTP status; that an HTML/JSON page did not arrive instead of a file (a Drive quota page,
+    an error page); the size against ``Content-Length``; ``sha256`` when given; ``validate(path)`` when given (e.g.
+    "the archive opens", "the checkpoint loads"). A failed check deletes what arrived, so the next call starts clean.
+    Only a transfer cut short against a known ``Content-Length`` keeps its ``.part`` (the next call resumes it with a
+    ``Range`` request).
 
     Args:
-        url: ``http(s)://`` or ``file://`` URL, or a Google Drive share link.
-        dest: the file to create; an existing file is returned as it is when its checksum matches (or no
-            checksum is given).
+        url: ``http(s)://`` or ``file://`` URL, or a Google Drive file share link (fetched with gdown).
+        dest: the file to create; an existing file is returned as it is when it passes ``sha256`` and ``validate``
+            (else it is deleted and fetched again).
         progress: called as ``progress(bytes_done, bytes_total_or_None)`` while downloading.
         sha256: expected hex digest; a mismatch deletes the download and raises.
         timeout: seconds to wait for the server on connect and on each read.
+        validate: raises ``ValueError`` when the file is not what was asked for.
 
     Returns:
         ``dest`` as a ``Path``.
 
     Raises:
-        DownloadError: offline (``.offline`` is ``True``), HTTP error, interrupted transfer (the partial file is
-            kept so the next call resumes), or checksum mismatch.
+        DownloadError: offline (``.offline`` is ``True``), HTTP error, interrupted transfer, a page instead of the
+            file, checksum mismatch or a failed ``validate``.
         ValueError: a Drive folder link, or a URL scheme other than http, https and file.
     """
     dest = Path(dest)
     if sha256 is not None:
         sha256 = sha256.lower()
-    if dest.is_file() and (sha256 is None or _sha256_of(dest) == sha256):
-        return dest
-    fetch_url = direct_url(url)
-    scheme = urllib.parse.urlsplit(fetch_url).scheme
+    if dest.is_file():
+        try:
+            if sha256 is not None and _sha256_of(dest) != sha256:
+                raise ValueError("checksum differs")
+            _validate(dest, validate, url)
+            return dest
+        except (ValueError, DownloadError) as exc:
+            logger.warning("refetching %s: the cached %s failed its check (%s)", url, dest, exc)
+            dest.unlink(missing_ok=True)
+    if google_drive_id(url) is not None:
+        return download_gdrive_file(url, dest, progress=progress, sha256=sha256, timeout=timeout, validate=validate)
+    scheme = urllib.parse.urlsplit(url).scheme
     if scheme not in ("http", "https", "file"):
         raise ValueError(f"Only http(s) and file URLs can be downloaded, got {url!r}")
-    if is_offline() and scheme != "file":
-        raise DownloadError(f"Not downloading {url}: offline mode is on ({' / '.join(OFFLINE_ENV)}). Download the "
-                            "file elsewhere and install it from local files.", url=url, offline=True)
     dest.parent.mkdir(parents=True, exist_ok=True)
     part = dest.with_name(dest.name + ".part")
-    start = part.stat().st_size if part.is_file() else 0
-    response = _open(fetch_url, start, timeout)
-    if response is not None and google_drive_id(url) and "text/html" in response.headers.get("Content-Type", ""):
-        page = response.read(1 << 20).decode("utf-8", "replace")
-        response.close()
-        confirm = _drive_confirm_url(page, fetch_url)
-        if confirm is None:
-            raise DownloadError(f"Google Drive did not serve {url} as a file (the link may be private, deleted or "
-                                "over its download quota); download it in a browser and install it from local files.",
-                                url=url)
-        response = _open(confirm, start, timeout)
-    if response is not None:
-        with response:
-            resumed = start > 0 and getattr(response, "status", 200) == 206
-            if not resumed:
-                start = 0
-            length = response.headers.get("Content-Length")
-            total = start + int(length) if length is not None else None
-            done = start
-            if progress is not None:
-                progress(done, total)
-            try:
-                with open(part, "ab" if resumed else "wb") as handle:
-                    for block in iter(lambda: response.read(_CHUNK), b""):
-                        handle.write(block)
-                        done += len(block)
-                        if progress is not None:
-                            progress(done, total)
-            except (OSError, http.client.HTTPException) as exc:
-                raise DownloadError(f"Download of {url} was interrupted after {done} bytes ({exc}); run it again to "
-                                    "resume.", url=url) from exc
-            if total is not None and done < total:
-                raise DownloadError(f"Download of {url} was interrupted after {done} of {total} bytes; run it again "
-                                    "to resume.", url=url)
+    if scheme == "file":
+        source = Path(urllib.request.url2pathname(urllib.parse.urlsplit(url).path))
+        if not source.is_file():
+            raise DownloadError(f"{source} does not exist", url=url)
+        shutil.copyfile(source, part)
+    else:
+        _check_online(url)
+        _http_get(url, part, progress=progress, timeout=timeout)
     if sha256 is not None:
         actual = _sha256_of(part)
         if actual != sha256:
             part.unlink(missing_ok=True)
             raise DownloadError(f"Checksum mismatch for {url}: expected sha256 {sha256}, got {actual}; the download "
                                 "was deleted.", url=url)
+    _validate(part, validate, url)
     os.replace(part, dest)
     logger.info("downloaded %s -> %s", url, dest)
     return dest
+
+
+def _http_get(url: str, part: Path, *, progress: ByteProgress | None, timeout: float) -> None:
+    """GET ``url`` into ``part`` (resuming it with ``Range`` when it exists); checks status, page and size."""
+    import requests
+
+    start = part.stat().st_size if part.is_file() else 0
+    headers = {"Range": f"bytes={start}-"} if start else {}
+    with _session() as session:
+        try:
+            response = session.get(url, headers=headers, stream=True, timeout=timeout)
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            raise _offline_error(url, exc) from exc
+        except requests.RequestException as exc:
+            raise DownloadError(f"Downloading {url} failed: {exc}", url=url) from exc
+        with response:
+            if response.status_code == 416 and start:  # the partial file is already complete
+                return
+            if response.status_code >= 400:
+                detail = describe_page(response.raw.read(4096, decode_content=True)) if _is_page(response) else ""
+                raise DownloadError(f"Downloading {url} failed: HTTP {response.status_code} {response.reason}"
+                                    + (f" ({detail})" if detail else ""), url=url)
+            if _is_page(response):
+                page = response.raw.read(1 << 20, decode_content=True)
+                part.unlink(missing_ok=True)
+                raise DownloadError(f"{url}: {describe_page(page, host=urllib.parse.urlsplit(response.url).hostname)}"
+                                    "; nothing was kept.", url=url)
+            resumed = start > 0 and response.status_code == 206
+            if not resumed:
+                start = 0
+            length = response.headers.get("Content-Length")
+            encoded = response.headers.get("Content-Encoding", "identity").lower() not in ("", "identity")
+            total = start + int(length) if length is not None and length.isdigit() and not encoded else None
+            done = start
+            if progress is not None:
+                progress(done, total)
+            try:
+                with open(part, "ab" if resumed else "wb") as handle:
+                    for block in response.iter_content(_CHUNK):
+                        handle.write(block)
+                        done += len(block)
+                        if progress is not None:
+                            progress(done, total)
+            except (OSError, requests.RequestException) as exc:
+                if total is None:  # nothing to resume against: start clean next time
+                    part.unlink(missing_ok=True)
+                raise DownloadError(f"Download of {url} was interrupted after {done} bytes ({exc}); run it again"
+                                    + (" to resume." if total is not None else "."), url=url) from exc
+            if total is not None and done != total:
+                if done > total:
+                    part.unlink(missing_ok=True)
+                raise DownloadError(f"Download of {url} was interrupted after {done} of {total} bytes; run it again "
+                                    "to resume.", url=url)
+
+
+def _is_page(response) -> bool:
+    content_type = response.headers.get("Content-Type", "").lower()
+    return content_type.startswith(("text/html", "text/plain", "application/json", "application/xml", "text/xml"))
+
+
+def _gdown_error(url: str, exc: BaseException) -> DownloadError:
+    import requests
+
+    if isinstance(exc, (requests.ConnectionError, requests.Timeout)):
+        return _offline_error(url, exc)
+    text = str(exc)
+    if any(word in text.lower() for word in _QUOTA_WORDS):
+        return DownloadError(f"{url}: {describe_page('google drive quota')}.", url=url)
+    status = getattr(getattr(exc, "response", None), "status_code", None)
+    if status is not None:
+        return DownloadError(f"Downloading {url} from Google Drive failed: HTTP {status}; the link may be deleted or "
+                             "private: download it in a browser and install it from local files.", url=url)
+    text = re.sub(r"\s+", " ", text).strip()
+    return DownloadError(f"Google Drive did not serve {url} ({text[:300]}); download it in a browser and install it "
+                         "from local files.", url=url)
+
+
+def download_gdrive_file(url: str, dest: str | os.PathLike, *, progress: ByteProgress | None = None,
+                         sha256: str | None = None, timeout: float = 30.0,
+                         validate: Callable[[Path], None] | None = None) -> Path:
+    """Download one Google Drive file (share link or id URL) to ``dest`` with gdown, then check it.
+
+    gdown follows Drive's current "cannot scan for viruses" confirmation page and keeps the session's cookies;
+    what arrives is checked as in :func:`download_url` (a page instead of the file, ``sha256``, ``validate``).
+    """
+    import gdown
+    import requests
+
+    dest = Path(dest)
+    _check_online(url)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    part = dest.with_name(dest.name + ".part")
+    part.unlink(missing_ok=True)  # gdown's own partial files are never resumed: a new try starts clean
+    try:
+        gdown.download(url=url, output=str(part), quiet=True, use_cookies=False, progress=progress, timeout=timeout)
+    except (gdown.exceptions.DownloadError, requests.RequestException, OSError) as exc:
+        part.unlink(missing_ok=True)
+        for leftover in dest.parent.glob(part.name + "*.part"):
+            leftover.unlink(missing_ok=True)
+        raise _gdown_error(url, exc) from exc
+    if describe_non_checkpoint(part) is not None:  # a page saved instead of the file
+        with open(part, "rb") as handle:
+            page = handle.read(1 << 20)
+        part.unlink(missing_ok=True)
+        raise DownloadError(f"{url}: {describe_page(page, host='drive.google.com')}; nothing was kept.", url=url)
+    if sha256 is not None:
+        actual = _sha256_of(part)
+        if actual != sha256.lower():
+            part.unlink(missing_ok=True)
+            raise DownloadError(f"Checksum mismatch for {url}: expected sha256 {sha256}, got {actual}; the download "
+                                "was deleted.", url=url)
+    _validate(part, validate, url)
+    os.replace(part, dest)
+    logger.info("downloaded %s -> %s", url, dest)
+    return dest
+
+
+def list_gdrive_folder(url: str, *, timeout: float = 30.0) -> list[tuple[str, str]]:
+    """The files of a public Google Drive folder (sub-folders included) as ``(path in the folder, file URL)``."""
+    import gdown
+    import requests
+
+    _check_online(url)
+    try:
+        entries = gdown.download_folder(url=url, quiet=True, use_cookies=False, skip_download=True, timeout=timeout)
+    except (gdown.exceptions.DownloadError, requests.RequestException, OSError) as exc:
+        raise _gdown_error(url, exc) from exc
+    return [(entry.path, f"https://drive.google.com/uc?id={entry.id}") for entry in entries]
+
+
+def github_release_assets(api_url: str, *, timeout: float = 30.0) -> list[dict]:
+    """The assets of a GitHub release, from the release API (``.../repos/OWNER/REPO/releases/tags/TAG``).
+
+    Returns:
+        One dict per asset: ``name``, ``url`` (its download URL) and ``size`` (bytes).
+    """
+    import requests
+
+    _check_online(api_url)
+    headers = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"}
+    token = os.environ.get("GITHUB_TOKEN")  # optional: lifts the anonymous rate limit
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    with _session() as session:
+        try:
+            response = session.get(api_url, headers=headers, timeout=timeout)
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            raise _offline_error(api_url, exc) from exc
+        except requests.RequestException as exc:
+            raise DownloadError(f"Asking {api_url} failed: {exc}", url=api_url) from exc
+    if response.status_code in (403, 429) and response.headers.get("X-RateLimit-Remaining") == "0":
+        raise DownloadError(f"GitHub's API rate limit is used up ({api_url}); try again in an hour or set "
+                            "GITHUB_TOKEN.", url=api_url)
+    if response.status_code != 200:
+        raise DownloadError(f"GitHub's release API answered HTTP {response.status_code} for {api_url} (release "
+                            "deleted or renamed?)", url=api_url)
+    try:
+        assets = response.json()["assets"]
+        return [{"name": a["name"], "url": a["browser_download_url"], "size": int(a.get("size") or 0)}
+                for a in assets]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise DownloadError(f"GitHub's release API answered something unexpected for {api_url}: "
+                            f"{response.text[:200]!r}", url=api_url) from exc
 
 
 # --------------------------------------------------------------------------------------------------------------------

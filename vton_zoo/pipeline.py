@@ -40,7 +40,8 @@ import torch
 from PIL import Image
 from scipy import ndimage
 
-from .registry import ModelSpec, create_model, get_spec
+from .checkpoints import create_model
+from .registry import ModelSpec, get_spec
 from .weights import RANDOM, resolve_for_pipeline
 
 logger = logging.getLogger(__name__)

@@ -43,7 +43,8 @@ import numpy as np
 import torch
 from PIL import Image
 
-from ..registry import create_model, get_spec
+from ..checkpoints import create_model
+from ..registry import get_spec
 from ..weights import RANDOM, resolve_for_pipeline
 
 logger = logging.getLogger(__name__)

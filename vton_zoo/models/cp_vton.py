@@ -60,7 +60,7 @@ from torch import nn
 
 from .. import types
 from ..ops.warp import grid_sample
-from ..registry import ModelSpec, WeightsSpec, register_model
+from ..registry import ModelSpec, WeightSource, WeightsSpec, register_model
 from ._base import TryOnModel
 
 REPRESENTATION_CHANNELS = 22  # shape 1 + head RGB 3 + 18 pose maps (cp_dataset.py)
@@ -117,6 +117,10 @@ SPEC = ModelSpec(
     official_param_counts={"gmm": 19_057_650, "tom": 21_349_252},
     weights=WeightsSpec(
         official_files=(),
+        sources=(
+            WeightSource("unavailable", "https://github.com/sergeywong/cp-vton/issues/16", license="MIT (LICENSE)",
+                         note="the authors never released checkpoints (issues #16, #50); train it with training/"),
+        ),
         notes="No official checkpoints were released (sergeywong/cp-vton issues #16 and #50; only unofficial "
               "third-party mirrors exist). Train with the official train.py (GMM stage, then TOM stage), which "
               "saves plain state dicts checkpoints/<name>/gmm_final.pth and tom_final.pth, then "

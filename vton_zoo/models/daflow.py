@@ -49,7 +49,7 @@ from torch import nn
 
 from .. import types
 from ..ops.warp import apply_offset, grid_sample
-from ..registry import ModelSpec, OfficialFile, WeightsSpec, register_model
+from ..registry import ModelSpec, OfficialFile, WeightSource, WeightsSpec, register_model
 from ._afwm import FEATURE_CHANNELS, FeatureEncoder, RefinePyramid
 from ._base import TryOnModel
 
@@ -93,11 +93,25 @@ SPEC = ModelSpec(
                          "Alibaba OSS link in the README of https://github.com/OFA-Sys/DAFlow",
                          "plain state_dict of SDAFNet_Tryon (no 'module.' prefix). The ModelScope copy "
                          "damo/cv_daflow_virtual-try-on_base/pytorch_model.pt also loads "
-                         "(plain or {'state_dict': ...})"),
+                         "(plain or {'state_dict': ...}, 'module.' prefixes and inner '.module.' stripped)"),
         ),
-        notes="Download ckpt_viton.pt from the DAFlow README's OSS link (or pytorch_model.pt from ModelScope "
-              "damo/cv_daflow_virtual-try-on_base), then `python -m vton_zoo.convert daflow ckpt_viton.pt --out DIR`. "
-              "Training checkpoints {'state_dict' (module.), 'optim', 'opt'} load too.",
+        sources=(
+            # README "Pretrained model": a plain file URL on Alibaba OSS.
+            WeightSource("url", "https://ofa-beijing.oss-cn-beijing.aliyuncs.com/checkpoints/ckpt_viton.pt",
+                         files=(("net", "ckpt_viton.pt"),), size=151_000_000,
+                         license="DAFlow: non-commercial research and education only (README)"),
+            # The same network on ModelScope (model card damo/cv_daflow_virtual-try-on_base), through its file API.
+            WeightSource("modelscope", "https://modelscope.cn/api/v1/models/damo/cv_daflow_virtual-try-on_base/repo"
+                                       "?Revision=master&FilePath=pytorch_model.pt",
+                         files=(("net", "pytorch_model.pt"),), filename="pytorch_model.pt", size=151_000_000,
+                         license="DAFlow weights: non-commercial research and education only (README); ModelScope "
+                                 "port code Apache-2.0",
+                         note="loaded as ModelScope's pipeline does: optional {'state_dict': ...}, 'module.' "
+                              "prefixes stripped"),
+        ),
+        notes="One click (or `python -m vton_zoo weights download daflow`) fetches ckpt_viton.pt from the README's "
+              "OSS link (ModelScope's copy if that fails); by hand: `python -m vton_zoo weights install daflow "
+              "ckpt_viton.pt`. Training checkpoints {'state_dict' (module.), 'optim', 'opt'} load too.",
     ),
     description="Single-stage try-on from a pose skeleton image, a cloth-agnostic person and a garment; "
                 "trained on VITON at 256x192. The output is unbounded: clamp it before display.",

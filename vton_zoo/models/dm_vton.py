@@ -45,7 +45,7 @@ from torch import nn
 
 from .. import types
 from ..ops.warp import warp
-from ..registry import ModelSpec, OfficialFile, WeightsSpec, register_model
+from ..registry import ModelSpec, OfficialFile, WeightSource, WeightsSpec, register_model
 from ._afwm import AFlowNet
 from ._base import TryOnModel, compose_tryon
 
@@ -81,16 +81,30 @@ SPEC = ModelSpec(
             OfficialFile("warp", "dmvton_pf_warp.pt",
                          "GitHub release https://github.com/KiseKloset/DM-VTON/releases/tag/1.0.0, or the Google "
                          "Drive folder linked from https://github.com/KiseKloset/DM-VTON#readme",
-                         "training container {'epoch', 'best_fid', 'model': state_dict, 'optimizer'}; only "
-                         "'model' is read"),
+                         "training container {'epoch', 'best_fid' (numpy float64), 'model': state_dict, "
+                         "'optimizer'}; only 'model' is read"),
             OfficialFile("gen", "dmvton_pf_gen.pt",
                          "GitHub release https://github.com/KiseKloset/DM-VTON/releases/tag/1.0.0, or the Google "
                          "Drive folder linked from https://github.com/KiseKloset/DM-VTON#readme",
-                         "training container {'epoch', 'best_fid', 'model': state_dict, 'optimizer'}; only "
-                         "'model' is read"),
+                         "training container {'epoch', 'best_fid' (numpy float64), 'model': state_dict, "
+                         "'optimizer'}; only 'model' is read"),
         ),
-        notes="Download dmvton_pf_warp.pt and dmvton_pf_gen.pt (GitHub release 1.0.0), then "
-              "`python -m vton_zoo.convert dm-vton dmvton_pf_warp.pt dmvton_pf_gen.pt --out DIR`.",
+        sources=(
+            # Release 1.0.0 (issues #21, #28: "the teacher/student pretrained checkpoints reported in the paper"):
+            # its assets are read from the release API and matched by name (archives are looked into), not guessed.
+            WeightSource("github-release", "https://api.github.com/repos/KiseKloset/DM-VTON/releases/tags/1.0.0",
+                         files=(("warp", "dmvton_pf_warp.pt"), ("gen", "dmvton_pf_gen.pt")),
+                         license="DM-VTON: CC BY-NC-SA 4.0 (academic / non-commercial use only)",
+                         note="test.py / scripts/test.sh load checkpoints/dmvton_pf_{warp,gen}.pt"),
+            # README "You can download the pretrained checkpoints here": a Drive folder; only the two files are
+            # fetched from it.
+            WeightSource("gdrive-folder", "https://drive.google.com/drive/folders/1wfWGsR0vWC5LrA26xhj92ec_GoCKV80A",
+                         files=(("warp", "dmvton_pf_warp.pt"), ("gen", "dmvton_pf_gen.pt")),
+                         license="DM-VTON: CC BY-NC-SA 4.0 (academic / non-commercial use only)"),
+        ),
+        notes="One click (or `python -m vton_zoo weights download dm-vton`) fetches the GitHub release 1.0.0 files "
+              "(the README's Drive folder if that fails); by hand: "
+              "`python -m vton_zoo weights install dm-vton dmvton_pf_warp.pt dmvton_pf_gen.pt`.",
     ),
     description="Parser-free mobile student distilled from FS-VTON: person + garment + garment mask in; "
                 "trained on VITON-Clean at 256x192; about 9.4M parameters.",

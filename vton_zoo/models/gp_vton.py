@@ -59,7 +59,7 @@ from torch import nn
 from .. import types
 from ..ops.correlation import correlation
 from ..ops.warp import apply_offset, grid_sample, warp
-from ..registry import ModelSpec, OfficialFile, WeightsSpec, register_model
+from ..registry import ModelSpec, OfficialFile, WeightSource, WeightsSpec, register_model
 from ._afwm import FEATURE_CHANNELS, DownSample, FeatureEncoder, RefinePyramid, ResBlock, flow_head
 from ._base import TryOnModel, compose_tryon
 from ._resunet import ResUnetGenerator
@@ -422,6 +422,12 @@ _PAPER = ("GP-VTON: Towards General Purpose Virtual Try-on via Collaborative Loc
 _COMMIT = "cb41ee9c20206d634c9beaf7c0ebf2e84f687e00"
 _LICENSE = "non-commercial research and education only (README; no LICENSE file)"
 _BAIDU = "Baidu Yun, linked from https://github.com/xiezhy6/GP-VTON#inference (links expired, issue #60)"
+# Baidu Yun links (README "Inference"), expired (issue #60); the Google Drive mirror never came (issue #46).
+_BAIDU_SOURCE = WeightSource(
+    "unavailable", "https://github.com/xiezhy6/GP-VTON#inference",
+    license=_LICENSE,
+    note="published on Baidu Yun only; the links have expired (issue #60) and the announced Google Drive mirror was "
+         "never posted (issue #46): train the model with training/ or install files you have")
 _WEIGHTS_NOTE = (
     "The authors published their checkpoints on Baidu Yun only (a Google Drive mirror was announced as 'available "
     "soon', issue #46), and issue #60 reports that the download links have expired, so no official weights can be "
@@ -453,6 +459,7 @@ SPEC = ModelSpec(
                          "512x384: checkpoints/gp-vton_gen_vitonhd_wskin_wgan_lrarms_1029/; 1024x768: "
                          "checkpoints/gp-vton_gen_vitonhd_wskin_wgan_lrarms_1024_230722/ (use warp_downsample=2)"),
         ),
+        sources=(_BAIDU_SOURCE,),
         notes=_WEIGHTS_NOTE.format(name="gp-vton"),
     ),
     description="Part-wise flow warp with global parsing + ResUnet generator, trained on VITON-HD (512x384; the "
@@ -497,6 +504,7 @@ DRESSCODE_SPEC = ModelSpec(
                          "512x384: checkpoints/gp-vton_gen_dresscode_wskin_wgan_wodenseleg_lrarms_1108/; 1024x768: "
                          "..._1024_230730/PBAFN_gen_epoch_111.pth (use warp_downsample=2)"),
         ),
+        sources=(_BAIDU_SOURCE,),
         notes=_WEIGHTS_NOTE.format(name="gp-vton-dresscode"),
     ),
     description="GP-VTON for DressCode (upper body, lower body, dresses): the warp's garment encoder and heads are "

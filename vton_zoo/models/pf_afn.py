@@ -23,7 +23,7 @@ import torch
 
 from .. import types
 from ..ops.warp import warp
-from ..registry import ModelSpec, OfficialFile, WeightsSpec, register_model
+from ..registry import ModelSpec, OfficialFile, WeightSource, WeightsSpec, register_model
 from ._afwm import AFWM
 from ._base import TryOnModel, compose_tryon
 from ._resunet import ResUnetGenerator
@@ -58,8 +58,17 @@ SPEC = ModelSpec(
                          "Google Drive, linked from https://github.com/geyuying/PF-AFN#inference",
                          "plain state_dict"),
         ),
-        notes="Download the PFAFN folder from the README's Google Drive link, then "
-              "`python -m vton_zoo.convert pf-afn warp_model_final.pth gen_model_final.pth --out DIR`.",
+        sources=(
+            # README "[Checkpoints]": one Drive file, a zip holding checkpoints/PFAFN/{warp,gen}_model_final.pth
+            # (test.py loads them from there); found by name at any depth.
+            WeightSource("gdrive-file", "https://drive.google.com/file/d/1_a0AiN8Y_d_9TNDhHIcRlERz3zptyYWV/view",
+                         files=(("warp", "PFAFN/warp_model_final.pth"), ("gen", "PFAFN/gen_model_final.pth")),
+                         filename="PFAFN_checkpoints.zip", archive="zip", size=290_000_000,
+                         license="PF-AFN: non-commercial research and education only (README)",
+                         note="zip of the checkpoints folder; both files are plain state dicts"),
+        ),
+        notes="One click (or `python -m vton_zoo weights download pf-afn`) fetches the README's Google Drive zip; "
+              "by hand: `python -m vton_zoo weights install pf-afn DOWNLOADED.zip`.",
     ),
     description="Parser-free student: person + garment + garment mask in; trained on VITON at 256x192.",
 )

@@ -52,7 +52,7 @@ from torch import nn
 
 from .. import types
 from ..ops.warp import warp
-from ..registry import ModelSpec, OfficialFile, WeightsSpec, register_model
+from ..registry import ModelSpec, OfficialFile, WeightSource, WeightsSpec, register_model
 from ._afwm import AFWM
 from ._base import TryOnModel, compose_tryon
 
@@ -84,14 +84,24 @@ SPEC = ModelSpec(
     weights=WeightsSpec(
         official_files=(
             OfficialFile("warp", "RMGN_warp_epoch_030.pth",
-                         "Google Drive, linked from https://github.com/jokerlc/RMGN-VITON#readme",
+                         "Google Drive, linked from https://github.com/jokerlc/RMGN-VITON#checkpoints",
                          "plain state_dict of AFWM(3)"),
             OfficialFile("gen", "RMGN_gen_epoch_030.pth",
-                         "Google Drive, linked from https://github.com/jokerlc/RMGN-VITON#readme",
+                         "Google Drive, linked from https://github.com/jokerlc/RMGN-VITON#checkpoints",
                          "plain state_dict of RMGNGenerator (spectral-norm weight_orig/weight_u/weight_v keys)"),
         ),
-        notes="Download both files from the README's Google Drive link, then "
-              "`python -m vton_zoo.convert rmgn RMGN_warp_epoch_030.pth RMGN_gen_epoch_030.pth --out DIR`.",
+        sources=(
+            # README "[checkpoints]": one Drive file; options/test_options.py loads checkpoints/RMGN_warp_epoch_030.pth
+            # and checkpoints/RMGN_gen_epoch_030.pth, so it is an archive of that folder (found at any depth).
+            WeightSource("gdrive-file", "https://drive.google.com/file/d/1xLXAMhbVjjl9aIQjyTXzvH5bBhzXtrep/view",
+                         files=(("warp", "checkpoints/RMGN_warp_epoch_030.pth"),
+                                ("gen", "checkpoints/RMGN_gen_epoch_030.pth")),
+                         filename="RMGN_checkpoints.zip", archive="zip", size=400_000_000,
+                         license="RMGN: no licence stated (no LICENSE file); research use of the authors' release",
+                         note="an archive (zip or tar, checked by content) of the checkpoints folder"),
+        ),
+        notes="One click (or `python -m vton_zoo weights download rmgn`) fetches the README's Google Drive archive; "
+              "by hand: `python -m vton_zoo weights install rmgn DOWNLOADED_ARCHIVE` (or the two .pth files).",
     ),
     description="Parser-free: person + garment + garment mask in; PF-AFN warp + regional-mask AAD generator, "
                 "trained on VITON at 512x384.",
