@@ -42,6 +42,9 @@ def _parser() -> argparse.ArgumentParser:
                        help="also write the intermediate images (garment mask, pose, flow, ...) and timings here")
 
     commands.add_parser("list", help="list the models and whether their weights are installed")
+    from .weights_cli import add_parser as add_weights_parser
+
+    add_weights_parser(commands)  # python -m vton_zoo weights list|download|install|verify|publish
     return parser
 
 
@@ -97,6 +100,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "list":
             return _list(sys.stdout)
+        if args.command == "weights":
+            from .weights_cli import main as weights_main
+
+            return weights_main(args)
         return _tryon(args, sys.stdout)
     except ValueError as err:
         sys.stderr.write(f"error: {err}\n")

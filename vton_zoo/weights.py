@@ -478,7 +478,7 @@ def download_official(name: str, *, progress: Progress | None = None, timeout: f
             failures.append(f"{source.kind} {source.url}: what arrived was refused and deleted: {exc}")
         finally:
             shutil.rmtree(staging, ignore_errors=True)
-        logger.warning("%s: %s", name, failures[-1])
+        logger.info("%s: %s", name, failures[-1])
     message = (f"Could not download the official weights of {name}:\n- " + "\n- ".join(failures)
                + f"\nDownload the files in a browser and run: python -m vton_zoo weights install {name} FILES")
     raise hub.DownloadError(message, url=sources[0].url, offline=offline)
