@@ -10,6 +10,16 @@ Kernel layout (written for this project; the semantics are those of the official
 
 All arithmetic accumulates in float32 (also for fp16 tensors). Modules are compiled once per
 (device, dtype, max_displacement, stride) and launched on torch's current CUDA stream.
+
+What the kernels receive (``prepare_inputs``, ``prepare_grad``; plain torch, so tested on the CPU too): NCHW-contiguous
+tensors of a kernel dtype, whatever the caller passed (channels_last, sliced, expanded or transposed views are copied
+into that layout; ``out.sum().backward()`` hands backward a stride-0 gradient, copied the same way). float32 and
+float16 run their own kernels; bfloat16 runs the float32 kernel (cast in, result cast back, as the PyTorch path also
+computes bf16 in float32); other dtypes are refused (``correlation(impl="auto")`` gives them to the PyTorch path).
+Launch grid (``launch_config``): one thread per output pixel (forward) or per input element (backward), 256 threads a
+block, ceil(count / 256) blocks; the kernels return early past ``count``, so any batch size and width (the coarse
+pyramid levels are 8x6 at 256x192) is covered. The index maths is executed on the CPU by the test suite: the same
+source compiled as C++ and run thread by thread (``tests/_kernel_emulation.py``).
 """
 
 from __future__ import annotations
@@ -17,6 +27,7 @@ from __future__ import annotations
 import functools
 
 import torch
+from torch.autograd.function import once_differentiable
 
 _SOURCE = r"""
 #include <cuda_fp16.h>
@@ -101,7 +112,10 @@ extern "C" __global__ void corr_backward(const T* __restrict__ grad_out, const T
 """
 
 _TYPE_NAMES = {torch.float32: "float", torch.float16: "__half"}
-_THREADS = 256
+#: Input dtype -> the dtype of the kernel that runs it (bf16 has no kernel of its own: it runs in float32).
+KERNEL_DTYPES = {torch.float32: torch.float32, torch.float16: torch.float16, torch.bfloat16: torch.float32}
+THREADS = 256
+_INT32_MAX = 2**31 - 1
 
 
 def _import_cupy():
@@ -112,10 +126,15 @@ def _import_cupy():
 
 def unavailable_reason(dtype: torch.dtype) -> str:
     """Why the CuPy path cannot run for ``dtype`` here ('' when it can)."""
-    if dtype not in _TYPE_NAMES:
-        return f"the CuPy kernels support float32 and float16, not {dtype}"
+    if dtype not in KERNEL_DTYPES:
+        return f"the CuPy kernels support float32, float16 and bfloat16 (as float32), not {dtype}"
     if not torch.cuda.is_available():
         return "CUDA is not available"
+    return _cupy_reason()
+
+
+@functools.cache
+def _cupy_reason() -> str:
     try:
         cupy = _import_cupy()
         cupy.cuda.runtime.getDeviceCount()
@@ -124,20 +143,15 @@ def unavailable_reason(dtype: torch.dtype) -> str:
     return ""
 
 
-@functools.cache
-def _probe(dtype: torch.dtype) -> bool:
-    return unavailable_reason(dtype) == ""
-
-
 def supported(dtype: torch.dtype) -> bool:
-    """True when the CuPy kernels can run for CUDA tensors of ``dtype`` (checked once per dtype)."""
-    return _probe(dtype)
+    """True when the CuPy kernels can run for CUDA tensors of ``dtype`` (CuPy is probed once per process)."""
+    return unavailable_reason(dtype) == ""
 
 
 def kernel_source(dtype: torch.dtype, max_displacement: int, stride: int) -> str:
     """The CUDA source of both kernels specialised for ``dtype`` and the displacement parameters."""
     if dtype not in _TYPE_NAMES:
-        raise ValueError(f"the CuPy kernels support float32 and float16, not {dtype}")
+        raise ValueError(f"the CuPy kernels are compiled for float32 and float16, not {dtype}")
     return (f"#define T {_TYPE_NAMES[dtype]}\n#define MAX_DISP {max_displacement}\n#define STRIDE {stride}\n"
             + _SOURCE)
 
@@ -171,6 +185,82 @@ def compile_ptx(dtype: torch.dtype, max_displacement: int = 3, stride: int = 1, 
     return ptx.decode() if isinstance(ptx, bytes) else ptx
 
 
+# ------------------------------------------------------------------ what the kernels receive (runs on any device)
+
+
+def prepare_inputs(first: torch.Tensor, second: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The two inputs as the kernels index them: NCHW-contiguous, same shape, a kernel dtype (bf16 -> float32).
+
+    Raises:
+        ValueError: shapes differ or are not 4-D, a dtype without a kernel, or a size the kernels' int32 arguments
+            cannot hold.
+    """
+    if first.dim() != 4 or first.shape != second.shape:
+        raise ValueError(f"correlation needs two (B, C, H, W) tensors of the same shape, got "
+                         f"{tuple(first.shape)} and {tuple(second.shape)}")
+    if first.dtype != second.dtype:
+        raise ValueError(f"correlation inputs must have the same dtype, got {first.dtype} and {second.dtype}")
+    kernel_dtype = KERNEL_DTYPES.get(first.dtype)
+    if kernel_dtype is None:
+        raise ValueError(f"the CuPy kernels support float32, float16 and bfloat16 (as float32), not {first.dtype}")
+    if max(first.shape) > _INT32_MAX:
+        raise ValueError(f"correlation input {tuple(first.shape)} is too large for the CuPy kernels")
+    # .contiguous() is the NCHW layout (torch.contiguous_format): channels_last and other strided views are copied.
+    return (first.to(kernel_dtype).contiguous(), second.to(kernel_dtype).contiguous())
+
+
+def prepare_grad(grad_out: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    """The output gradient as the backward kernel indexes it: NCHW-contiguous, ``like``'s dtype (an expanded
+    stride-0 gradient, e.g. from ``out.sum().backward()``, is materialised)."""
+    return grad_out.to(like.dtype).contiguous()
+
+
+def launch_config(count: int) -> tuple[int, int]:
+    """(blocks, threads per block) covering ``count`` threads; the last block is partial when ``count`` is not a
+    multiple of ``THREADS`` (the kernels return early past ``count``)."""
+    if count <= 0:
+        raise ValueError(f"nothing to launch for {count} threads")
+    return (count + THREADS - 1) // THREADS, THREADS
+
+
+def forward_launch(first: torch.Tensor, second: torch.Tensor, max_displacement: int,
+                   empty=None) -> tuple[torch.Tensor, int, tuple]:
+    """The forward output (uninitialised), its thread count and the kernel arguments, for prepared inputs.
+
+    ``empty(shape, like)`` allocates (``like.new_empty`` by default; the CPU emulation passes guarded buffers).
+    """
+    import numpy as np
+
+    batch, channels, height, width = first.shape
+    n = 2 * max_displacement + 1
+    shape = (batch, n * n, height, width)
+    out = empty(shape, first) if empty is not None else first.new_empty(shape)
+    args = (first.data_ptr(), second.data_ptr(), out.data_ptr(), np.int32(batch), np.int32(channels),
+            np.int32(height), np.int32(width))
+    return out, batch * height * width, args
+
+
+def backward_launch(grad_out: torch.Tensor, first: torch.Tensor, second: torch.Tensor,
+                    empty=None) -> tuple[torch.Tensor, torch.Tensor, int, tuple]:
+    """Both input gradients (uninitialised), the thread count and the kernel arguments, for prepared tensors."""
+    import numpy as np
+
+    batch, channels, height, width = first.shape
+    empty = empty or (lambda shape, like: like.new_empty(shape))
+    grad_first = empty(tuple(first.shape), first)
+    grad_second = empty(tuple(second.shape), second)
+    args = (grad_out.data_ptr(), first.data_ptr(), second.data_ptr(), grad_first.data_ptr(), grad_second.data_ptr(),
+            np.int32(batch), np.int32(channels), np.int32(height), np.int32(width))
+    return grad_first, grad_second, first.numel(), args
+
+
+# ----------------------------------------------------------------------------------------------- CUDA only
+
+
+def _device_index(tensor: torch.Tensor) -> int:
+    return tensor.device.index if tensor.device.index is not None else torch.cuda.current_device()
+
+
 @functools.cache
 def _kernels(device_index: int, dtype: torch.dtype, max_displacement: int, stride: int):
     cupy = _import_cupy()
@@ -182,54 +272,49 @@ def _kernels(device_index: int, dtype: torch.dtype, max_displacement: int, strid
 
 def _launch(kernel, tensor: torch.Tensor, count: int, args: tuple) -> None:
     cupy = _import_cupy()
-    index = tensor.device.index if tensor.device.index is not None else torch.cuda.current_device()
-    with cupy.cuda.Device(index):
+    with cupy.cuda.Device(_device_index(tensor)):
         # Launch on torch's current stream (also inside a CUDA-graph capture), not on CuPy's default stream.
         stream = cupy.cuda.ExternalStream(torch.cuda.current_stream(tensor.device).cuda_stream)
-        blocks = (count + _THREADS - 1) // _THREADS
+        blocks, threads = launch_config(count)
         with stream:
-            kernel((blocks,), (_THREADS,), args)
+            kernel((blocks,), (threads,), args)
 
 
 class _CorrelationFunction(torch.autograd.Function):
     @staticmethod
     def forward(ctx, first: torch.Tensor, second: torch.Tensor, max_displacement: int, stride: int) -> torch.Tensor:
-        import numpy as np
-
-        first = first.contiguous()
-        second = second.contiguous()
-        batch, channels, height, width = first.shape
-        n = 2 * max_displacement + 1
-        out = first.new_empty(batch, n * n, height, width)
-        forward_kernel, _ = _kernels(first.device.index or 0, first.dtype, max_displacement, stride)
+        # inputs arrive prepared (correlation_cupy): NCHW-contiguous float32 / float16
+        out, count, args = forward_launch(first, second, max_displacement)
         if out.numel():
-            _launch(forward_kernel, first, batch * height * width,
-                    (first.data_ptr(), second.data_ptr(), out.data_ptr(), np.int32(batch), np.int32(channels),
-                     np.int32(height), np.int32(width)))
+            forward_kernel, _ = _kernels(_device_index(first), first.dtype, max_displacement, stride)
+            _launch(forward_kernel, first, count, args)
         ctx.save_for_backward(first, second)
         ctx.params = (max_displacement, stride)
         return out
 
     @staticmethod
+    @once_differentiable  # the backward kernel is not itself differentiable: double backward raises, not zeros
     def backward(ctx, grad_out: torch.Tensor):
-        import numpy as np
-
         first, second = ctx.saved_tensors
         max_displacement, stride = ctx.params
-        grad_out = grad_out.contiguous().to(first.dtype)
-        batch, channels, height, width = first.shape
-        grad_first = torch.empty_like(first)
-        grad_second = torch.empty_like(second)
-        _, backward_kernel = _kernels(first.device.index or 0, first.dtype, max_displacement, stride)
-        if first.numel():
-            _launch(backward_kernel, first, first.numel(),
-                    (grad_out.data_ptr(), first.data_ptr(), second.data_ptr(), grad_first.data_ptr(),
-                     grad_second.data_ptr(), np.int32(batch), np.int32(channels), np.int32(height), np.int32(width)))
+        grad_out = prepare_grad(grad_out, first)
+        grad_first, grad_second, count, args = backward_launch(grad_out, first, second)
+        if count:
+            _, backward_kernel = _kernels(_device_index(first), first.dtype, max_displacement, stride)
+            _launch(backward_kernel, first, count, args)
         return grad_first, grad_second, None, None
 
 
 def correlation_cupy(first: torch.Tensor, second: torch.Tensor, max_displacement: int, stride: int) -> torch.Tensor:
-    """Run the CUDA kernels (see the module docstring). Raises ``RuntimeError`` if CuPy cannot run."""
-    if not supported(first.dtype):
-        raise RuntimeError(f"CuPy correlation unavailable: {unavailable_reason(first.dtype)}")
-    return _CorrelationFunction.apply(first, second, max_displacement, stride)
+    """Run the CUDA kernels (see the module docstring) on CUDA tensors of any layout; the result has the inputs'
+    dtype. Raises ``RuntimeError`` if CuPy cannot run."""
+    reason = unavailable_reason(first.dtype)
+    if reason:
+        raise RuntimeError(f"CuPy correlation unavailable: {reason}")
+    if first.device.type != "cuda" or second.device != first.device:
+        raise ValueError(f"the CuPy kernels need both inputs on one CUDA device, got {first.device} and "
+                         f"{second.device}")
+    dtype = first.dtype
+    kernel_first, kernel_second = prepare_inputs(first, second)  # differentiable: grads flow back through casts
+    out = _CorrelationFunction.apply(kernel_first, kernel_second, max_displacement, stride)
+    return out.to(dtype)

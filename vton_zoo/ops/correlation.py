@@ -10,15 +10,31 @@ outside the image contributing 0 (zero padding). ``dy`` is the outer (vertical) 
 ``impl="torch"`` runs on any device and dtype with autograd: batched GEMMs over row tiles (``correlation_torch``),
 about 10x faster on CPU than the plain loop over displacements (``correlation_shift_loop``), which is kept as the
 readable reference; memory stays O(C*H*W) per displacement either way.
-``impl="cupy"`` runs forward and backward CUDA kernels (``_correlation_cupy``), fp32 and fp16, on
-torch's current stream. ``impl="auto"`` picks CuPy for CUDA tensors when it works, else the torch path.
+``impl="cupy"`` runs forward and backward CUDA kernels (``_correlation_cupy``), fp32 and fp16 (bf16 through the fp32
+kernel), on torch's current stream. ``impl="auto"`` picks CuPy for CUDA tensors when it works, else the torch path.
+
+Self-check (``impl="auto"`` only): the first time CuPy would run for a (device, kernel dtype, max_displacement,
+stride), ``CheckedKernel`` runs forward and backward of both paths on a small random input (``SELFCHECK_SHAPE``,
+a private generator: the global RNGs are untouched) and compares the output and both gradients. CuPy is used for that
+key only when the largest difference, relative to the largest |value| of the PyTorch result, is within
+``SELFCHECK_TOLERANCE`` (1e-4 for float32, 1e-2 for float16, whose outputs are rounded to 2^-11); otherwise one
+warning with the measured error (or the kernel's exception) is logged and the key stays on the PyTorch path for the
+life of the process. The check takes milliseconds (the sizes are tiny; NVRTC's first compile, paid by the first CuPy
+call anyway, is not counted) and its cost is logged at INFO. ``VTON_ZOO_CUPY_SELFCHECK=0`` skips it (benchmarks).
+The decision is made once per key under a lock (the app runs jobs in threads). A first call inside a CUDA-graph
+capture does not check (it could not synchronise): that call runs the PyTorch path and the check waits for an
+uncaptured call.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import os
-import warnings
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
@@ -29,7 +45,16 @@ _IMPLS = ("auto", "torch", "cupy", "loop")
 # Process-wide default for impl="auto" (e.g. VTON_ZOO_CORRELATION=torch to never use CuPy, =loop for the plain
 # reference loop in benchmarks).
 ENV_VAR = "VTON_ZOO_CORRELATION"
-_warned_fallback = False
+#: "0" skips the CuPy self-check (benchmarks); anything else, or unset, checks each key once.
+SELFCHECK_ENV = "VTON_ZOO_CUPY_SELFCHECK"
+#: (B, C, H, W) of the self-check: B*H*W = 286 and B*C*H*W = 9152 are not multiples of the 256-thread blocks (a
+#: partial last block in both kernels), H and W are not multiples of 32, and 11 >= 2 * 4 + 1 rows so even d=4 has
+#: interior and border pixels.
+SELFCHECK_SHAPE = (2, 32, 11, 13)
+#: Largest |kernel - PyTorch| allowed, relative to the largest |PyTorch value|, per kernel dtype. float32: both sum 32
+#: products in float32 in different orders (about 1e-7); float16: both round float32 sums to float16 (one unit in
+#: the last place is up to 2^-10 of the largest value). A wrong index moves whole elements: errors of order 0.1-1.
+SELFCHECK_TOLERANCE = {torch.float32: 1e-4, torch.float16: 1e-2}
 
 
 def correlation(first: torch.Tensor, second: torch.Tensor, *, max_displacement: int = 3, stride: int = 1,
@@ -37,12 +62,13 @@ def correlation(first: torch.Tensor, second: torch.Tensor, *, max_displacement: 
     """Local correlation of two feature maps.
 
     Args:
-        first: (B, C, H, W) features; the garment features in the try-on models.
+        first: (B, C, H, W) features; the garment features in the try-on models. Any memory layout.
         second: (B, C, H, W) features compared at each displacement; the person features.
         max_displacement: d; the output has (2d + 1)^2 channels.
         stride: displacement step (1 in every released model). Output positions are the full H x W grid.
         impl: ``"auto"``, ``"torch"``, ``"cupy"`` or ``"loop"`` (``correlation_shift_loop``). ``"auto"`` follows the
-            ``VTON_ZOO_CORRELATION`` environment variable when it is set.
+            ``VTON_ZOO_CORRELATION`` environment variable when it is set; on CUDA it uses CuPy for the keys that
+            passed the self-check (module docstring). ``"cupy"`` runs the kernels unchecked.
 
     Returns:
         (B, (2d + 1)^2, H, W) in the inputs' dtype.
@@ -69,23 +95,158 @@ def correlation(first: torch.Tensor, second: torch.Tensor, *, max_displacement: 
         from . import _correlation_cupy
 
         return _correlation_cupy.correlation_cupy(first, second, max_displacement, stride)
-    if impl == "auto" and first.device.type == "cuda":
-        from . import _correlation_cupy
-
-        if _correlation_cupy.supported(first.dtype):
-            return _correlation_cupy.correlation_cupy(first, second, max_displacement, stride)
-        _warn_fallback(_correlation_cupy.unavailable_reason(first.dtype))
+    if impl == "auto" and first.device.type in _CUPY.device_types:
+        out = _CUPY(first, second, max_displacement, stride)
+        if out is not None:
+            return out
     if impl == "loop":
         return correlation_shift_loop(first, second, max_displacement=max_displacement, stride=stride)
     return correlation_torch(first, second, max_displacement=max_displacement, stride=stride)
 
 
-def _warn_fallback(reason: str) -> None:
-    global _warned_fallback
-    if not _warned_fallback:
-        _warned_fallback = True
-        warnings.warn(f"CuPy correlation unavailable ({reason}); using the PyTorch implementation", RuntimeWarning,
-                      stacklevel=3)
+@dataclass(frozen=True)
+class SelfCheck:
+    """The outcome of one self-check: ``error`` is relative to the reference's largest |value| (inf when the kernel
+    raised or gave non-finite values; ``detail`` then says what happened)."""
+
+    device: str
+    dtype: torch.dtype
+    max_displacement: int
+    stride: int
+    passed: bool
+    error: float
+    tolerance: float
+    seconds: float
+    detail: str = ""
+
+    def describe(self) -> str:
+        what = f"{self.device} {str(self.dtype).replace('torch.', '')} d={self.max_displacement} s={self.stride}"
+        error = self.detail or f"max error {self.error:.2e} (tolerance {self.tolerance:.0e})"
+        return f"{what}: {error}, checked in {self.seconds * 1e3:.1f} ms"
+
+
+def _relative_error(got: torch.Tensor, reference: torch.Tensor) -> float:
+    got, reference = got.detach().double(), reference.detach().double()
+    if got.shape != reference.shape:
+        return math.inf
+    if not bool(torch.isfinite(got).all()):
+        return math.inf
+    scale = float(reference.abs().max()) if reference.numel() else 0.0
+    return float((got - reference).abs().max()) / max(scale, 1e-12) if got.numel() else 0.0
+
+
+class CheckedKernel:
+    """Runs a fast correlation kernel for a (device, kernel dtype, max_displacement, stride) key only after the kernel
+    matched ``reference`` on a small random input (module docstring); ``None`` means "use the PyTorch path".
+
+    Args:
+        kernel: ``kernel(first, second, max_displacement, stride)`` with autograd (the CuPy kernels in production;
+            tests pass stand-ins that are right, wrong or raise, on CPU tensors).
+        reference: the trusted implementation, same call with keywords (``correlation_torch``).
+        unavailable: ``unavailable(dtype)`` says why the kernel cannot run at all ('' when it can); warned once per
+            reason, without a self-check.
+        device_types: the device types the kernel is for (``("cuda",)`` in production).
+        kernel_dtypes: input dtype -> the dtype the kernel computes in (the check runs in that dtype); other dtypes
+            use the PyTorch path silently.
+    """
+
+    def __init__(self, kernel: Callable, reference: Callable, *, unavailable: Callable[[torch.dtype], str],
+                 device_types: tuple[str, ...] = ("cuda",), kernel_dtypes: dict | None = None,
+                 name: str = "CuPy") -> None:
+        self.kernel = kernel
+        self.reference = reference
+        self.unavailable = unavailable
+        self.device_types = device_types
+        self.kernel_dtypes = kernel_dtypes if kernel_dtypes is not None else {
+            torch.float32: torch.float32, torch.float16: torch.float16, torch.bfloat16: torch.float32}
+        self.name = name
+        self.results: dict[tuple, SelfCheck] = {}
+        self._warned: set[str] = set()
+        self._lock = threading.Lock()
+
+    def __call__(self, first: torch.Tensor, second: torch.Tensor, max_displacement: int,
+                 stride: int) -> torch.Tensor | None:
+        kernel_dtype = self.kernel_dtypes.get(first.dtype)
+        if kernel_dtype is None:
+            return None
+        reason = self.unavailable(first.dtype)
+        if reason:
+            self._warn_once(reason, f"{self.name} correlation unavailable ({reason}); using the PyTorch "
+                                    f"implementation")
+            return None
+        if os.environ.get(SELFCHECK_ENV, "1").strip() != "0":
+            if not self.passed(first.device, kernel_dtype, max_displacement, stride):
+                return None
+        return self.kernel(first, second, max_displacement, stride)
+
+    def passed(self, device: torch.device, dtype: torch.dtype, max_displacement: int, stride: int) -> bool:
+        """Whether the kernel may run for this key; the first call checks (once, under a lock)."""
+        key = (str(device), dtype, max_displacement, stride)
+        result = self.results.get(key)
+        if result is None:
+            if device.type == "cuda" and torch.cuda.is_current_stream_capturing():
+                logger.debug("%s correlation self-check deferred: first call inside a CUDA-graph capture", self.name)
+                return False
+            with self._lock:
+                result = self.results.get(key)
+                if result is None:
+                    result = self.check(device, dtype, max_displacement, stride)
+                    self.results[key] = result
+                    if result.passed:
+                        logger.info("%s correlation self-check passed on %s", self.name, result.describe())
+                    else:
+                        logger.warning("%s correlation self-check FAILED on %s; using the PyTorch implementation "
+                                       "for this case from now on", self.name, result.describe())
+        return result.passed
+
+    def check(self, device: torch.device, dtype: torch.dtype, max_displacement: int, stride: int) -> SelfCheck:
+        """Forward and backward of kernel and reference on ``SELFCHECK_SHAPE`` random inputs (does not record)."""
+        tolerance = SELFCHECK_TOLERANCE.get(dtype, SELFCHECK_TOLERANCE[torch.float32])
+        start = time.perf_counter()
+        error, detail = math.inf, ""
+        try:
+            with torch.inference_mode(False), torch.enable_grad(), torch.autocast(device.type, enabled=False):
+                generator = torch.Generator().manual_seed(20240)
+                batch, channels, height, width = SELFCHECK_SHAPE
+                n = 2 * max_displacement + 1
+                first = torch.randn(SELFCHECK_SHAPE, generator=generator).to(device, dtype)
+                second = torch.randn(SELFCHECK_SHAPE, generator=generator).to(device, dtype)
+                grad = torch.randn((batch, n * n, height, width), generator=generator).to(device, dtype)
+                results = []
+                for run in (lambda a, b: self.kernel(a, b, max_displacement, stride),
+                            lambda a, b: self.reference(a, b, max_displacement=max_displacement, stride=stride)):
+                    a, b = first.clone().requires_grad_(True), second.clone().requires_grad_(True)
+                    out = run(a, b)
+                    results.append((out, *torch.autograd.grad(out, (a, b), grad)))
+                error = max(_relative_error(got, ref) for got, ref in zip(*results))
+                if device.type == "cuda":
+                    torch.cuda.synchronize(device)
+            if not math.isfinite(error):
+                detail = "non-finite or misshapen output"
+        except Exception as exc:  # a compile error, a launch failure, a missing library: the PyTorch path stays
+            detail = f"the kernel raised {type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc) else ''}"
+        seconds = time.perf_counter() - start
+        return SelfCheck(str(device), dtype, max_displacement, stride, error <= tolerance, error, tolerance, seconds,
+                         detail)
+
+    def _warn_once(self, key: str, message: str) -> None:
+        if key not in self._warned:
+            with self._lock:
+                if key not in self._warned:
+                    self._warned.add(key)
+                    logger.warning("%s", message)
+
+
+def _cupy_kernel(first: torch.Tensor, second: torch.Tensor, max_displacement: int, stride: int) -> torch.Tensor:
+    from . import _correlation_cupy
+
+    return _correlation_cupy.correlation_cupy(first, second, max_displacement, stride)
+
+
+def _cupy_unavailable(dtype: torch.dtype) -> str:
+    from . import _correlation_cupy
+
+    return _correlation_cupy.unavailable_reason(dtype)
 
 
 def correlation_torch(first: torch.Tensor, second: torch.Tensor, *, max_displacement: int = 3,
@@ -173,3 +334,8 @@ def correlation_naive(first: torch.Tensor, second: torch.Tensor, max_displacemen
                             acc += float(f[b, c, y, x]) * float(s[b, c, y2, x2])
                         out[b, top_channel, y, x] = acc / channels
     return out
+
+
+#: The CuPy path of ``impl="auto"`` (module docstring). Tests swap in a ``CheckedKernel`` with a stand-in kernel and
+#: ``device_types=("cpu",)`` to drive the decision logic without a GPU.
+_CUPY = CheckedKernel(_cupy_kernel, correlation_torch, unavailable=_cupy_unavailable)
