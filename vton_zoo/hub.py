@@ -75,9 +75,9 @@ def download_dataset(repo_id: str, *, revision: str | None = None, allow_pattern
 
 
 def download_repo_file(repo_id: str, filename: str, *, repo_type: str = "dataset", revision: str | None = None,
-                       endpoint: str | None = None, timeout: float = 10.0) -> Path:
+                       endpoint: str | None = None, timeout: float = 10.0, cached_only: bool = False) -> Path:
     """One file of a Hub repo (a Space, a dataset or a model), fetched or found in the Hub cache (the demo's example
-    photos). ``endpoint`` defaults to ``HF_ENDPOINT`` (read at call time).
+    photos). ``endpoint`` defaults to ``HF_ENDPOINT`` (read at call time); ``cached_only`` never asks the network.
 
     Raises:
         RuntimeError: offline and not cached, or the Hub refused (the message says which).
@@ -90,7 +90,7 @@ def download_repo_file(repo_id: str, filename: str, *, repo_type: str = "dataset
     try:
         path = hf_hub_download(repo_id, filename, repo_type=repo_type, revision=revision, etag_timeout=timeout,
                                endpoint=endpoint or os.environ.get("HF_ENDPOINT") or None,
-                               local_files_only=is_offline())
+                               local_files_only=cached_only or is_offline())
     except LocalEntryNotFoundError as exc:
         raise RuntimeError(f"Cannot download {filename} from {repo_id}: offline and not in the Hub cache") from exc
     except (HfHubHTTPError, OSError) as exc:
@@ -347,7 +347,8 @@ def _http_get(url: str, part: Path, *, progress: ByteProgress | None, timeout: f
             except (OSError, requests.RequestException) as exc:
                 if total is None:  # nothing to resume against: start clean next time
                     part.unlink(missing_ok=True)
-                raise DownloadError(f"Download of {url} was interrupted after {done} bytes ({exc}); run it again"
+                size = f"{done} of {total}" if total is not None else f"{done}"
+                raise DownloadError(f"Download of {url} was interrupted after {size} bytes ({exc}); run it again"
                                     + (" to resume." if total is not None else "."), url=url) from exc
             if total is not None and done != total:
                 if done > total:
@@ -366,14 +367,19 @@ def _gdown_error(url: str, exc: BaseException) -> DownloadError:
 
     if isinstance(exc, (requests.ConnectionError, requests.Timeout)):
         return _offline_error(url, exc)
-    text = str(exc)
+    import gdown
+
+    text = re.sub(r"\s+", " ", str(exc)).strip()
     if any(word in text.lower() for word in _QUOTA_WORDS):
         return DownloadError(f"{url}: {describe_page('google drive quota')}.", url=url)
+    if isinstance(exc, gdown.exceptions.FileURLRetrievalError):
+        return DownloadError(f"{url}: Google Drive returned an HTML page without the file or a download link on it "
+                             "(private, deleted or over its quota?); download it in a browser and install it from "
+                             f"local files. gdown: {text[:200]}", url=url)
     status = getattr(getattr(exc, "response", None), "status_code", None)
     if status is not None:
         return DownloadError(f"Downloading {url} from Google Drive failed: HTTP {status}; the link may be deleted or "
                              "private: download it in a browser and install it from local files.", url=url)
-    text = re.sub(r"\s+", " ", text).strip()
     return DownloadError(f"Google Drive did not serve {url} ({text[:300]}); download it in a browser and install it "
                          "from local files.", url=url)
 
