@@ -163,3 +163,118 @@ def test_auto_uses_cupy_on_cuda():
     out = correlation(first, second)  # auto
     assert "CorrelationFunction" in type(out.grad_fn).__name__
     torch.testing.assert_close(out, correlation(first, second, impl="cupy"))
+
+
+def _cuda_pair(shape, dtype, seed=0):
+    first, second = _pair(shape, dtype=torch.float32, seed=seed, device="cuda")
+    return first.to(dtype).requires_grad_(True), second.to(dtype).requires_grad_(True)
+
+
+def _cupy_vs_torch(first, second, grad, **kwargs):
+    """Output and both gradients of impl='cupy' and impl='torch' for the same leaves."""
+    results = []
+    for impl in ("cupy", "torch"):
+        out = correlation(first, second, impl=impl, **kwargs)
+        results.append((out, *torch.autograd.grad(out, (first, second), grad)))
+    return results
+
+
+def _max_rel(got, expected):
+    return float((got.float() - expected.float()).abs().max() / expected.float().abs().max().clamp_min(1e-12))
+
+
+@cuda
+@pytest.mark.parametrize("dtype,tol", [(torch.float32, 1e-5), (torch.float16, 2e-3)])
+@pytest.mark.parametrize("size", [(256, 192), (512, 384)], ids=["256x192", "512x384"])
+def test_cupy_matches_torch_at_every_pyramid_level(dtype, tol, size):
+    """The sizes the models run: C=256 at H/2 .. H/32 (widths 96 .. 6, not all multiples of 32), batch 1 and 16."""
+    if not torch.cuda.is_available():
+        pytest.skip("CUDA not available")
+    for k in range(1, 6):
+        for batch in (1, 16):
+            first, second = _cuda_pair((batch, 256, size[0] >> k, size[1] >> k), dtype, seed=k + batch)
+            grad = torch.randn((batch, 49, size[0] >> k, size[1] >> k), device="cuda", dtype=dtype)
+            (out, g1, g2), (ref, r1, r2) = _cupy_vs_torch(first, second, grad)
+            for name, got, expected in (("out", out, ref), ("grad first", g1, r1), ("grad second", g2, r2)):
+                assert got.dtype == dtype
+                assert _max_rel(got, expected) < tol * 10, (k, batch, name, _max_rel(got, expected))
+
+
+@cuda
+@pytest.mark.parametrize("layout", ["channels_last", "strided", "expanded grad", "bf16", "stride 2"])
+def test_cupy_any_layout_and_dtype(layout):
+    """What callers pass: channels_last (InferenceRunner), strided views, the stride-0 gradient of out.sum(), bf16."""
+    if not torch.cuda.is_available():
+        pytest.skip("CUDA not available")
+    dtype = torch.bfloat16 if layout == "bf16" else torch.float32
+    first, second = _cuda_pair((3, 64, 13, 10), dtype, seed=6)
+    kwargs = {"max_displacement": 4, "stride": 2} if layout == "stride 2" else {}
+    n = 2 * kwargs.get("max_displacement", 3) + 1
+    grad = torch.randn((3, n * n, 13, 10), device="cuda", dtype=dtype)
+    if layout == "channels_last":
+        first = first.detach().contiguous(memory_format=torch.channels_last).requires_grad_(True)
+        second = second.detach().contiguous(memory_format=torch.channels_last).requires_grad_(True)
+        grad = grad.contiguous(memory_format=torch.channels_last)
+    elif layout == "strided":
+        big = torch.randn((3, 128, 13, 20), device="cuda")
+        big[:, ::2, :, ::2] = first.detach()
+        first = big[:, ::2, :, ::2].requires_grad_(True)
+    elif layout == "expanded grad":
+        grad = torch.ones((1, 1, 1, 1), device="cuda", dtype=dtype).expand(3, n * n, 13, 10)
+    (out, g1, g2), (ref, r1, r2) = _cupy_vs_torch(first, second, grad, **kwargs)
+    tol = 2e-2 if dtype == torch.bfloat16 else 1e-5
+    assert out.dtype == dtype and g1.dtype == dtype
+    for got, expected in ((out, ref), (g1, r1), (g2, r2)):
+        assert _max_rel(got, expected) < tol
+
+
+@cuda
+def test_selfcheck_passes_on_this_gpu():
+    """The production self-check with the real kernels: each key passes well within its tolerance, in milliseconds."""
+    if not torch.cuda.is_available():
+        pytest.skip("CUDA not available")
+    from vton_zoo.ops.correlation import _CUPY, SELFCHECK_TOLERANCE, CheckedKernel
+
+    gate = CheckedKernel(_CUPY.kernel, _CUPY.reference, unavailable=_CUPY.unavailable)
+    for dtype in (torch.float32, torch.float16):
+        for max_displacement, stride in ((3, 1), (4, 2)):
+            gate.check(torch.device("cuda"), dtype, max_displacement, stride)  # compiles the module
+            check = gate.check(torch.device("cuda"), dtype, max_displacement, stride)
+            assert check.passed, check.describe()
+            assert check.error < SELFCHECK_TOLERANCE[dtype] / 10, check.describe()
+            assert check.seconds < 0.5, check.describe()
+
+
+@cuda
+def test_cupy_inside_a_cuda_graph():
+    """InferenceRunner(cuda_graphs=True) captures the kernels: replaying with new inputs gives the new result."""
+    if not torch.cuda.is_available():
+        pytest.skip("CUDA not available")
+    first, second = (t.detach() for t in _cuda_pair((2, 32, 16, 12), torch.float16, seed=8))
+    static_first, static_second = first.clone(), second.clone()
+    side = torch.cuda.Stream()
+    side.wait_stream(torch.cuda.current_stream())
+    with torch.cuda.stream(side):
+        correlation(static_first, static_second)  # warm-up outside the capture: self-check and compilation
+    torch.cuda.current_stream().wait_stream(side)
+    graph = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(graph):
+        static_out = correlation(static_first, static_second)
+    new_first, new_second = (t.detach() for t in _cuda_pair((2, 32, 16, 12), torch.float16, seed=9))
+    static_first.copy_(new_first)
+    static_second.copy_(new_second)
+    graph.replay()
+    torch.cuda.synchronize()
+    expected = correlation(new_first, new_second, impl="torch")
+    assert _max_rel(static_out, expected) < 2e-2
+
+
+@cuda
+def test_cupy_double_backward_is_refused():
+    if not torch.cuda.is_available():
+        pytest.skip("CUDA not available")
+    first, second = _cuda_pair((1, 4, 5, 6), torch.float32)
+    out = correlation(first, second, impl="cupy")
+    (grad_first,) = torch.autograd.grad(out.square().sum(), (first,), create_graph=True)
+    with pytest.raises(RuntimeError, match="differentiate twice|once_differentiable"):
+        grad_first.sum().backward()
