@@ -9,6 +9,7 @@ import sys
 from collections import OrderedDict
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -52,11 +53,15 @@ def _containers(warp, gen):
         "DataParallel state_dict": ({"state_dict": OrderedDict(("module." + k, v) for k, v in warp.items())},
                                     {"state_dict": OrderedDict(("module." + k, v) for k, v in gen.items())}),
         "trained AFlowNet leftover": ({**warp, "aflow_net.weight": torch.randn(4, 1, 3, 3)}, gen),
+        # DM-VTON's train_pf_e2e.py: best_fid is the numpy float64 its FID code returns (issue 11)
+        "dm-vton training dict, numpy best_fid": (
+            {"epoch": 100, "best_fid": np.float64(28.2), "model": warp, "optimizer": optimizer_state},
+            {"epoch": 100, "best_fid": np.float64(28.2), "model": gen, "optimizer": optimizer_state}),
     }
 
 
 @pytest.mark.parametrize("kind", ["plain", "dm-vton training dict", "DataParallel state_dict",
-                                  "trained AFlowNet leftover"])
+                                  "trained AFlowNet leftover", "dm-vton training dict, numpy best_fid"])
 def test_official_containers_from_files(kind, reference, tmp_path):
     _, (warp, gen), _, _ = reference
     warp_obj, gen_obj = _containers(warp, gen)[kind]
@@ -104,6 +109,14 @@ def test_pickled_code_is_refused_and_never_run(tmp_path):
     with pytest.raises(ValueError, match="pickled Python objects"):
         to_state_dict(tmp_path / "evil.pth")
     assert not marker.exists()
+
+
+@pytest.mark.parametrize("value", [np.array(["a"], dtype=object)[0:1], np.int64(3), np.str_("x")])
+def test_only_numpy_float64_scalars_are_allowed(value, tmp_path):
+    """The numpy allow-list is exactly what DM-VTON's best_fid needs: other numpy objects stay refused."""
+    torch.save({"model": {"w": torch.zeros(1)}, "best_fid": value}, tmp_path / "other.pth")
+    with pytest.raises(ValueError, match="pickled Python objects"):
+        to_state_dict(tmp_path / "other.pth")
 
 
 def test_unreadable_files(tmp_path):
@@ -178,3 +191,23 @@ def test_hub_weights_from_local_cache(reference, tmp_path, monkeypatch):
     with pytest.raises(RuntimeError, match="offline and not in the local Hub cache"):
         vton_zoo.create_model("pf-afn", weights="hub:vton-zoo/not-cached")
     assert os.environ["HF_HUB_OFFLINE"] == "1"
+
+
+@pytest.mark.parametrize("kind", ["crafted safetensors header", "text file", "html page"])
+def test_convert_cli_bad_files_exit_2(kind, tmp_path):
+    """Issue 13: a crafted safetensors header or a text file ends with the CLI's "error: ..." and exit 2."""
+    if kind == "crafted safetensors header":
+        bad = tmp_path / "warp.safetensors"
+        header = b'{"w": {"dtype": "F32", "shape": [100000000000], "data_offsets": [0, 400000000000]}}'
+        bad.write_bytes(len(header).to_bytes(8, "little") + header + b"\0" * 16)
+    elif kind == "text file":
+        bad = tmp_path / "warp.pth"
+        bad.write_text("these are not weights\n" * 20)
+    else:
+        bad = tmp_path / "warp.pth"
+        bad.write_text("<!DOCTYPE html><html><head><title>Google Drive - Virus scan warning</title></head></html>")
+    result = subprocess.run([sys.executable, "-m", "vton_zoo.convert", "daflow", str(bad), "--out",
+                             str(tmp_path / "out")], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith("error: ") and "Traceback" not in result.stderr
+    assert not (tmp_path / "out").exists()

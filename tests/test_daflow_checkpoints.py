@@ -90,7 +90,8 @@ def test_training_container_file(reference, tmp_path):
     _assert_same_outputs(vton_zoo.load_official("daflow", path), reference)
 
 
-@pytest.mark.parametrize("layout", ["plain", "state_dict-wrapped", "state_dict-wrapped DataParallel"])
+@pytest.mark.parametrize("layout", ["plain", "state_dict-wrapped", "state_dict-wrapped DataParallel",
+                                    "inner .module. (wrapped sub-network)"])
 def test_modelscope_pytorch_model_pt(layout, reference, tmp_path):
     """ModelScope ``damo/cv_daflow_virtual-try-on_base`` ``pytorch_model.pt`` in the layouts its pipeline accepts."""
     _, state, _, _ = reference
@@ -98,6 +99,9 @@ def test_modelscope_pytorch_model_pt(layout, reference, tmp_path):
         "plain": state,
         "state_dict-wrapped": {"state_dict": state},
         "state_dict-wrapped DataParallel": {"state_dict": OrderedDict(("module." + k, v) for k, v in state.items())},
+        # ModelScope's loader also turns '.module.' inside keys into '.' (a DataParallel-wrapped sub-network)
+        "inner .module. (wrapped sub-network)": {"state_dict": OrderedDict(
+            ("module." + k.replace("dafnet.", "dafnet.module.", 1), v) for k, v in state.items())},
     }[layout]
     path = tmp_path / "pytorch_model.pt"
     torch.save(obj, path)

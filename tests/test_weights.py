@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 import torch
 
@@ -9,6 +15,8 @@ import vton_zoo
 from tests._inputs import random_inputs
 from vton_zoo import weights
 from vton_zoo.checkpoints import official_state_dicts
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture()
@@ -121,3 +129,83 @@ def test_install_from_local_hub_cache(home, tmp_path, monkeypatch, dm_vton):
         weights.install_from_hub("pf-afn", "someone/dm-vton-viton")
     with pytest.raises(RuntimeError, match="offline"):
         weights.install_from_hub("dm-vton", "someone/not-cached")
+
+
+@pytest.mark.parametrize("content", ["[]", '"str"', "null", "{not json", '{"format": "vton-zoo", "model": 3}'])
+def test_bad_config_json_marks_the_method_broken(content, home, dm_vton, capsys):
+    """Issue 13: a config.json holding [], "str" or null must not stop `python -m vton_zoo list` (or the app)."""
+    folder = vton_zoo.save_safetensors(dm_vton[0], weights.install_dir("dm-vton"))
+    (folder / "config.json").write_text(content)
+    assert weights.installed("dm-vton") is None
+    assert weights.status("dm-vton") == "broken"
+    check = weights.verify("dm-vton")
+    assert not check.ok and "config.json" in check.message
+    from vton_zoo.__main__ import main
+
+    assert main(["list"]) == 0
+    listing = capsys.readouterr().out
+    assert "dm-vton" in listing and "broken" in listing and "pf-afn" in listing
+    with pytest.raises(weights.WeightsNotInstalledError):
+        weights.resolve_for_pipeline("dm-vton", None)
+
+
+def test_unknown_config_key_fails_at_validation(home, dm_vton):
+    """Issue 13: an option the model does not have is caught when the install is checked, not only at load."""
+    folder = vton_zoo.save_safetensors(dm_vton[0], weights.install_dir("dm-vton"))
+    config = json.loads((folder / "config.json").read_text())
+    config["config"]["no_such_option"] = 1
+    (folder / "config.json").write_text(json.dumps(config))
+    assert weights.status("dm-vton") == "broken"
+    assert "no_such_option" in weights.verify("dm-vton").message
+    with pytest.raises(ValueError, match="do not fit dm-vton"):
+        vton_zoo.create_model("dm-vton", weights=folder)
+    config["config"] = {}
+    (folder / "config.json").write_text(json.dumps(config))
+    assert weights.status("dm-vton") == "installed"
+
+
+def test_hub_mirror_publish_and_setting(home, tmp_path, dm_vton):
+    """`weights publish` pushes safetensors + config + a model card to a (local fake) Hub; the setting
+    VTON_ZOO_WEIGHTS_DM_VTON=hub:ID then makes the pipeline load from that mirror first."""
+    from tests._hub_server import FakeHub
+
+    model = dm_vton[0]
+    files = []
+    for index, state in enumerate(official_state_dicts(model)):
+        files.append(tmp_path / f"official_{index}.pth")
+        torch.save({"model": state, "epoch": 3}, files[-1])
+    weights.install_official("dm-vton", files)
+    with FakeHub(tmp_path / "hub") as server:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("HF_") and k != "VTON_ZOO_OFFLINE"}
+        env.update(PYTHONPATH=str(REPO), VTON_ZOO_HOME=str(home), HF_ENDPOINT=server.url, HF_HOME=str(tmp_path / "hf"),
+                   HF_HUB_DISABLE_XET="1", HF_HUB_DISABLE_TELEMETRY="1", HF_TOKEN=server.token, OMP_NUM_THREADS="1")
+        result = subprocess.run([sys.executable, "-m", "vton_zoo", "weights", "publish", "dm-vton", "--repo-id",
+                                 "me/dm-vton-official"], env=env, cwd=REPO, capture_output=True, text=True,
+                                timeout=300)
+        assert result.returncode == 0, result.stderr
+        stored = server.repo_dir("me/dm-vton-official")
+        assert sorted(p.name for p in stored.iterdir()) == ["README.md", "config.json", "model.safetensors"]
+        card = (stored / "README.md").read_text()
+        assert "CC BY-NC-SA 4.0" in card and "https://api.github.com/repos/KiseKloset/DM-VTON" in card
+        assert "official_0.pth" in card and "sha256" in card and "Parity" in card
+        # The mirror is loaded first: the installed folder is removed, so only the mirror can serve the weights.
+        import shutil
+
+        shutil.rmtree(weights.install_dir("dm-vton"))
+        probe = ("import vton_zoo, torch; from vton_zoo import weights; "
+                 "folder = weights.resolve_for_pipeline('dm-vton', None); print(folder); "
+                 "model = vton_zoo.create_model('dm-vton', weights=folder); "
+                 "torch.save(model.state_dict(), __import__('sys').argv[1])")
+        env["VTON_ZOO_WEIGHTS_DM_VTON"] = "hub:me/dm-vton-official"
+        result = subprocess.run([sys.executable, "-c", probe, str(tmp_path / "loaded.pt")], env=env, cwd=REPO,
+                                capture_output=True, text=True, timeout=300)
+        assert result.returncode == 0, result.stderr
+        assert "models--me--dm-vton-official" in result.stdout
+    loaded = torch.load(tmp_path / "loaded.pt", weights_only=True)
+    for key, value in model.state_dict().items():
+        assert torch.equal(loaded[key], value), key
+    # A mirror that cannot be reached falls back to the installed weights (here: none, so the usual message).
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("VTON_ZOO_WEIGHTS_DM_VTON", str(tmp_path / "nowhere"))
+        with pytest.raises(weights.WeightsNotInstalledError):
+            weights.resolve_for_pipeline("dm-vton", None)
