@@ -451,7 +451,8 @@ def test_probe_reads_the_header_only(tmp_path):
     assert probe_image(good) == (W, H)
     side = 20_000  # 400 megapixels: past Pillow's own bomb limit too
     bomb = _write(tmp_path, "bomb.png", _png(side, side, 1, 0, bytes(side * (1 + side // 8))))
-    with pytest.raises(ValueError, match=r"^garment image is too large") as info:
+    with pytest.raises(ValueError, match=r"^garment image is too large: 400.0 megapixels exceeds the limit of 40 "
+                       r"megapixels \(possible decompression bomb\); downscale it first$") as info:
         probe_image(bomb, role="garment", name="big.png")
     assert str(tmp_path) not in str(info.value)
     assert _peak_bytes(lambda: probe_image(bomb)) < 2_000_000

@@ -24,6 +24,7 @@ import contextlib
 import io
 import logging
 import os
+import re
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -237,9 +238,12 @@ def _open(fp: Path | io.BytesIO, limits: _Limits, what: str) -> Iterator[Image.I
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             image = Image.open(fp)
     except Image.DecompressionBombError as err:
+        # Pillow refuses before we see the size; its message holds the pixel count ("Image size (N pixels) ...").
+        found = re.search(r"\((\d+) pixels\)", str(err))
+        size = f"{int(found.group(1)) / 1e6:.1f} megapixels" if found else "far more pixels than allowed"
         raise ValueError(
-            f"{role} image is too large (possible decompression bomb): {limits.detail(err)}; the limit is "
-            f"{limits.max_pixels / 1e6:g} megapixels"
+            f"{role} image is too large: {size} exceeds the limit of {limits.max_pixels / 1e6:g} megapixels "
+            "(possible decompression bomb); downscale it first"
         ) from err
     except Image.UnidentifiedImageError as err:
         raise ValueError(
