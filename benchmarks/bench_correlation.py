@@ -25,50 +25,65 @@ def pyramid(height: int, width: int) -> list[tuple[int, int]]:
     return [(height >> k, width >> k) for k in range(1, 6)]
 
 
+DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
+
+
+def measure(device: torch.device, inputs: list[str], batches: list[int], dtypes: list[str], impls: list[str], *,
+            repeat: int = 5, channels: int = CHANNELS, levels: int = 5):
+    """Yield one dict per (input size, pyramid level, batch, dtype, impl): forward and forward+backward median
+    seconds, or ``error`` when that configuration failed (out of memory, CuPy unavailable)."""
+    for input_size in inputs:
+        height, width = (int(v) for v in input_size.split("x"))
+        for level in pyramid(height, width)[:levels]:
+            for batch in batches:
+                for dtype_name in dtypes:
+                    for impl in impls:
+                        row = {"input": input_size, "level": f"{level[0]}x{level[1]}", "batch": batch,
+                               "dtype": dtype_name, "impl": impl}
+                        try:
+                            row.update(_time_one(device, (batch, channels, *level), DTYPES[dtype_name], impl, repeat))
+                        except (RuntimeError, ValueError, torch.OutOfMemoryError) as exc:
+                            row["error"] = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+                        yield row
+
+
+def _time_one(device: torch.device, shape: tuple, dtype: torch.dtype, impl: str, repeat: int) -> dict:
+    g = torch.Generator(device="cpu").manual_seed(0)
+    first = torch.randn(shape, generator=g).to(device, dtype).requires_grad_(True)
+    second = torch.randn(shape, generator=g).to(device, dtype).requires_grad_(True)
+
+    def forward():
+        with torch.no_grad():
+            return correlation(first, second, impl=impl)
+
+    def forward_backward():
+        out = correlation(first, second, impl=impl)
+        out.backward(torch.ones_like(out))
+
+    fwd = time_it(forward, device, warmup=1, repeat=repeat)
+    both = time_it(forward_backward, device, warmup=1, repeat=repeat)
+    return {"forward_s": fwd["median"], "forward_backward_s": both["median"]}
+
+
 def run(args: argparse.Namespace) -> None:
     device = torch.device(args.device)
     torch.set_num_threads(args.threads) if device.type == "cpu" else None
-    dtypes = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
     impls = ["torch"] + (["cupy"] if device.type == "cuda" else [])
+    dtypes = [d for d in args.dtypes if device.type != "cpu" or d != "fp16" or args.cpu_fp16]
     print(f"# correlation benchmark on {device} ({environment(device)}), C={CHANNELS}, d=3")
     print(f"{'input':>8} {'level':>8} {'batch':>5} {'dtype':>5} {'impl':>6} {'forward':>12} {'fwd+bwd':>12}")
-    for input_size in args.inputs:
-        height, width = (int(v) for v in input_size.split("x"))
-        for level in pyramid(height, width):
-            for batch in args.batches:
-                for dtype_name in args.dtypes:
-                    dtype = dtypes[dtype_name]
-                    if device.type == "cpu" and dtype == torch.float16 and not args.cpu_fp16:
-                        continue
-                    results = {}
-                    for impl in impls:
-                        g = torch.Generator(device="cpu").manual_seed(0)
-                        shape = (batch, CHANNELS, *level)
-                        first = torch.randn(shape, generator=g).to(device, dtype).requires_grad_(True)
-                        second = torch.randn(shape, generator=g).to(device, dtype).requires_grad_(True)
-
-                        def forward(first=first, second=second, impl=impl):
-                            with torch.no_grad():
-                                return correlation(first, second, impl=impl)
-
-                        def forward_backward(first=first, second=second, impl=impl):
-                            out = correlation(first, second, impl=impl)
-                            out.backward(torch.ones_like(out))
-
-                        try:
-                            fwd = time_it(forward, device, warmup=1, repeat=args.repeat)
-                            bwd = time_it(forward_backward, device, warmup=1, repeat=args.repeat)
-                        except (RuntimeError, torch.OutOfMemoryError) as exc:
-                            print(f"{input_size:>8} {level[0]}x{level[1]:<5} {batch:>5} {dtype_name:>5} {impl:>6} "
-                                  f"failed: {exc}")
-                            continue
-                        results[impl] = (fwd["median"], bwd["median"])
-                        print(f"{input_size:>8} {f'{level[0]}x{level[1]}':>8} {batch:>5} {dtype_name:>5} {impl:>6} "
-                              f"{fmt_ms(fwd['median']):>12} {fmt_ms(bwd['median']):>12}")
-                    if "torch" in results and "cupy" in results:
-                        (tf, tb), (cf, cb) = results["torch"], results["cupy"]
-                        print(f"{'':>8} {'':>8} {'':>5} {'':>5} {'x':>6} {tf / cf:11.1f}x {tb / cb:11.1f}x  "
-                              f"(cupy speed-up)")
+    results = {}
+    for row in measure(device, args.inputs, args.batches, dtypes, impls, repeat=args.repeat):
+        head = f"{row['input']:>8} {row['level']:>8} {row['batch']:>5} {row['dtype']:>5} {row['impl']:>6}"
+        if "error" in row:
+            print(f"{head} failed: {row['error']}")
+            continue
+        print(f"{head} {fmt_ms(row['forward_s']):>12} {fmt_ms(row['forward_backward_s']):>12}", flush=True)
+        key = (row["input"], row["level"], row["batch"], row["dtype"])
+        results.setdefault(key, {})[row["impl"]] = (row["forward_s"], row["forward_backward_s"])
+        if row["impl"] == impls[-1] and len(results[key]) == 2:
+            (tf, tb), (cf, cb) = results[key]["torch"], results[key]["cupy"]
+            print(f"{'':>8} {'':>8} {'':>5} {'':>5} {'x':>6} {tf / cf:11.1f}x {tb / cb:11.1f}x  (cupy speed-up)")
 
 
 def main() -> None:
