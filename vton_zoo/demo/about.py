@@ -70,15 +70,15 @@ def methods_markdown() -> str:
     return "\n".join(lines)
 
 
-def about_markdown() -> str:
-    """The whole About tab."""
+def about_markdown(examples_credit: str = "") -> str:
+    """The whole About tab (``examples_credit``: where the example photos on the page come from)."""
     home = os.environ.get("VTON_ZOO_HOME") or str(zoo_weights.home())
     return "\n\n".join([
         "### vton-zoo",
         "Published flow-based virtual try-on networks re-implemented behind one interface, with the authors' "
         "checkpoints loading unchanged, plus `tps-baseline`, a weight-free thin-plate-spline baseline that runs "
         "everywhere. Each method keeps its authors' licence: most official weights are for non-commercial research "
-        "only. The example images are drawn by this project.",
+        "only. " + (examples_credit or "The example images are drawn by this project."),
         "### Methods",
         methods_markdown(),
         "### Metrics (evaluation reports)",

@@ -8,10 +8,15 @@ Settings (environment):
   (``weights="random"``). Their output is noise; the page labels them "plumbing test". For checking the plumbing
   on a machine without checkpoints, never for judging a method.
 - ``VTON_ZOO_DEMO_CACHE``: how many loaded pipelines to keep (default 8, least recently used evicted).
+- ``VTON_ZOO_ADMIN_TOKEN``: lets whoever gives this token manage weights (download, install) on a public app (a
+  Space, or a server bound to anything but loopback); see :class:`AdminPolicy`.
 """
 
 from __future__ import annotations
 
+import hmac
+import html
+import ipaddress
 import logging
 import os
 import shutil
@@ -26,14 +31,16 @@ from pathlib import Path
 from typing import Any
 
 from .. import weights as zoo_weights
-from ..registry import get_spec, list_models
+from ..registry import CATEGORIES, get_spec, list_models
 
 logger = logging.getLogger(__name__)
 
 RANDOM_WEIGHTS_ENV = "VTON_ZOO_DEMO_RANDOM_WEIGHTS"
 CACHE_SIZE_ENV = "VTON_ZOO_DEMO_CACHE"
+ADMIN_TOKEN_ENV = "VTON_ZOO_ADMIN_TOKEN"
 BASELINE = "tps-baseline"
 INTERMEDIATE_ORDER = ("garment_mask", "pose_overlay", "parse", "warped_garment", "flow", "composite_mask")
+CATEGORY_WORDS = {"upper": "upper-body garments", "lower": "lower-body garments", "dress": "dresses"}
 
 try:  # Hugging Face Spaces: a ZeroGPU slice is attached only inside functions decorated with spaces.GPU
     import spaces
@@ -42,6 +49,76 @@ try:  # Hugging Face Spaces: a ZeroGPU slice is attached only inside functions d
 except ImportError:  # pragma: no cover - spaces is in requirements.txt; off Spaces its decorator is a no-op anyway
     def _gpu(function):
         return function
+
+
+def md_text(text: object) -> str:
+    """``text`` made safe inside Markdown: HTML special characters escaped, so ``checkpoints/<name>`` shows as
+    written instead of being swallowed as a tag."""
+    return html.escape(str(text), quote=False)
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Who may manage weights
+
+
+def is_loopback(host: str | None) -> bool:
+    """``True`` for ``localhost`` and loopback addresses (``127.0.0.0/8``, ``::1``)."""
+    if not host or host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+@dataclass(frozen=True)
+class AdminPolicy:
+    """Whether visitors may download and install weights (which changes what every other visitor gets).
+
+    A deployed app is public: on a Space (``SPACE_ID`` set) or when bound to anything but loopback, weight
+    management is refused, its controls are not on the page and its endpoints are not registered, unless an
+    administrator token is configured (``VTON_ZOO_ADMIN_TOKEN``): then the controls ask for it, and every call checks
+    it on the server. Bound to loopback (the default ``python app.py``) the user is the administrator.
+
+    Attributes:
+        public: the app is reachable by others (a Space, or bound to a non-loopback interface).
+        token: the configured administrator token, if any.
+    """
+
+    public: bool
+    token: str | None = None
+
+    @property
+    def manageable(self) -> bool:
+        """Weight management exists on this app at all (controls built, endpoints registered)."""
+        return not self.public or bool(self.token)
+
+    @property
+    def needs_token(self) -> bool:
+        return self.public and bool(self.token)
+
+    def allows(self, given: str | None = None) -> bool:
+        """The server-side check of one call."""
+        if not self.public:
+            return True
+        if not self.token or not given:
+            return False
+        return hmac.compare_digest(str(given).encode(), self.token.encode())
+
+    def describe(self) -> str:
+        if not self.public:
+            return "local app (bound to loopback): you manage the weights"
+        if self.token:
+            return f"public app: weight management needs the administrator token ({ADMIN_TOKEN_ENV})"
+        return f"public app: weight management is off (set {ADMIN_TOKEN_ENV} to allow it with a token)"
+
+
+def admin_policy(host: str | None = None) -> AdminPolicy:
+    """The policy for an app served on ``host`` (default: ``GRADIO_SERVER_NAME``, else Gradio's 127.0.0.1)."""
+    host = host if host is not None else os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1")
+    public = bool(os.environ.get("SPACE_ID")) or not is_loopback(host)
+    token = os.environ.get(ADMIN_TOKEN_ENV, "").strip() or None
+    return AdminPolicy(public=public, token=token)
 
 
 def random_weights_enabled() -> bool:
@@ -76,44 +153,99 @@ def short_licence(text: str) -> str:
     return text.split(" (")[0].split(";")[0].strip()
 
 
+def weights_status(name: str) -> str:
+    """:func:`vton_zoo.weights.status`, where any surprise (an unreadable folder, a bad ``config.json``) is
+    "broken": the page stays up and says so."""
+    try:
+        return zoo_weights.status(name)
+    except Exception as exc:  # noqa: BLE001 - one method's bad folder must not take the page down
+        logger.warning("weights of %s cannot be read: %s", name, exc)
+        return "broken"
+
+
+def live_sources(name: str) -> list:
+    """The official sources a program can fetch for ``name`` (empty: nothing to download)."""
+    try:
+        return list(zoo_weights.live_sources(name))
+    except Exception as exc:  # noqa: BLE001 - a spec problem reads as "nothing to download", not a crash
+        logger.warning("cannot list the sources of %s: %s", name, exc)
+        return []
+
+
+def source_licences(name: str) -> list[str]:
+    """The licences a user accepts by downloading ``name``'s official files (one per distinct source licence)."""
+    found = [short_licence(s.license) for s in live_sources(name) if getattr(s, "license", "")]
+    return list(dict.fromkeys(found)) or [short_licence(get_spec(name).license)]
+
+
+def download_size(name: str) -> int | None:
+    """The size of ``name``'s first live source in bytes, when the spec knows it."""
+    sources = live_sources(name)
+    return getattr(sources[0], "size", None) if sources else None
+
+
 @dataclass(frozen=True)
 class MethodStatus:
     """Whether a method can run here, as the page shows it.
 
     Attributes:
         name: registry name.
-        state: ``"ready"``, ``"random"`` (no weights, running on random weights: plumbing test),
-            ``"missing"`` (weights not installed) or ``"needs-gpu"``.
-        weights: :func:`vton_zoo.weights.status` (``"built-in"``, ``"installed"``, ``"missing"``).
+        state: ``"ready"``, ``"random"`` (no weights, running on random weights: plumbing test), ``"missing"``
+            (weights not installed), ``"downloading"`` (a background download of its weights is under way),
+            ``"broken"`` (an installed folder that cannot be read) or ``"needs-gpu"``.
+        weights: :func:`weights_status` (``"built-in"``, ``"installed"``, ``"missing"``, ``"broken"``).
         licence: short licence of the official code/weights.
+        downloadable: its official files can be fetched by a program.
+        progress: the background download's fraction done (``"downloading"`` only).
     """
 
     name: str
     state: str
     weights: str
     licence: str
+    downloadable: bool = False
+    progress: float | None = None
 
     @property
     def runnable(self) -> bool:
         return self.state in ("ready", "random")
 
     @property
-    def label(self) -> str:
-        text = {"ready": "ready", "random": "random weights: plumbing test", "missing": "weights not installed",
+    def title(self) -> str:
+        return get_spec(self.name).title
+
+    @property
+    def short_state(self) -> str:
+        """A few words for the method checkboxes (empty when ready)."""
+        if self.state == "downloading":
+            return f"downloading {self.progress or 0.0:.0%}"
+        return {"ready": "", "random": "random weights", "missing": "no weights", "broken": "weights broken",
                 "needs-gpu": "needs a GPU"}[self.state]
-        return f"{get_spec(self.name).title} ({self.name}): {text} · {self.licence}"
+
+    @property
+    def label(self) -> str:
+        """The method's checkbox label: its title, plus its state when it cannot run as it is."""
+        return self.title + (f" · {self.short_state}" if self.short_state else "")
 
 
-def method_status(name: str) -> MethodStatus:
+def method_status(name: str, fetching: dict | None = None) -> MethodStatus:
+    """The status of ``name``; ``fetching`` is a background download's snapshot (``{name: FetchState}``)."""
     spec = get_spec(name)
-    weights = zoo_weights.status(name)
+    weights = weights_status(name)
+    downloadable = weights != "built-in" and bool(live_sources(name))
+    progress = None
+    fetch = (fetching or {}).get(name)
     if spec.needs_gpu and not cuda_available():
         state = "needs-gpu"
-    elif weights != "missing":
+    elif weights in ("built-in", "installed"):
         state = "ready"
+    elif fetch is not None and fetch.state in ("queued", "downloading", "verifying"):
+        state, progress = "downloading", float(fetch.fraction or 0.0)
+    elif random_weights_enabled():
+        state = "random"
     else:
-        state = "random" if random_weights_enabled() else "missing"
-    return MethodStatus(name, state, weights, short_licence(spec.license))
+        state = weights  # "missing" or "broken"
+    return MethodStatus(name, state, weights, short_licence(spec.license), downloadable, progress)
 
 
 def method_order() -> list[str]:
@@ -122,15 +254,54 @@ def method_order() -> list[str]:
     return sorted(names, key=lambda n: (n != BASELINE, n))
 
 
-def method_choices() -> list[tuple[str, str]]:
+def method_choices(fetching: dict | None = None) -> list[tuple[str, str]]:
     """``(label, name)`` pairs for the method checkbox group."""
-    return [(method_status(n).label, n) for n in method_order()]
+    return [(method_status(n, fetching).label, n) for n in method_order()]
 
 
 def default_methods(limit: int = 3) -> list[str]:
     """What is ticked when the page opens: the methods that can run with real weights (the baseline at least)."""
     ready = [n for n in method_order() if method_status(n).state == "ready"]
     return ready[:limit] or [BASELINE]
+
+
+def supports(name: str, category: str | None) -> bool:
+    """Whether ``name`` handles garments of ``category`` (``None``/``"auto"``: not known yet, so yes)."""
+    return category in (None, "", "auto") or category in get_spec(name).categories
+
+
+def train_command(name: str) -> str:
+    return f"python -m training {name}"
+
+
+def licence_words(text: str) -> str:
+    """A source licence in a few words: its first clause, without a leading ``"NAME: "`` or ``"NAME weights: "``."""
+    short = short_licence(text)
+    head, sep, rest = short.partition(": ")
+    return rest if sep and len(head.split()) <= 3 and rest else short
+
+
+def method_line(status: MethodStatus, category: str | None = None) -> str:
+    """One compact Markdown line for a method that will not run: why, and what to do about it.
+
+    The action itself (a download button) sits beside the line on the page; this text says what it fetches.
+    """
+    name = status.name
+    head = f"**{md_text(status.title)}**"
+    if not supports(name, category):
+        handled = " and ".join(CATEGORY_WORDS[c] for c in get_spec(name).categories)
+        return f"{head}: skipped, trained on {handled} only"
+    if status.state == "needs-gpu":
+        return f"{head}: needs a CUDA GPU; this machine has none"
+    if status.state == "downloading":
+        return f"{head}: downloading its official weights ({status.progress or 0.0:.0%}), ready when done"
+    what = "weights broken (reinstall them)" if status.state == "broken" else "no weights here"
+    if status.downloadable:
+        licence = md_text(licence_words(source_licences(name)[0]))
+        size = download_size(name)
+        size_text = f"{size / 1e6:.0f} MB, " if size else ""
+        return f"{head}: {what}; official download ({size_text}{licence})"
+    return f"{head}: {what}; not published: train it (`{train_command(name)}`)"
 
 
 @dataclass(frozen=True)
@@ -143,6 +314,8 @@ class Options:
         full_size: paste the result back into the original photo (else return the model-resolution image).
         intermediates: also return garment mask, pose overlay, warped garment, flow...
         resolutions: per method ``(H, W)`` where a method supports several; the method's default otherwise.
+        category: the garment's category (``"upper"``, ``"lower"``, ``"dress"``), or ``None``/``"auto"``: detected
+            from the garment photo by the pipeline.
     """
 
     device: str = "auto"
@@ -150,6 +323,11 @@ class Options:
     full_size: bool = True
     intermediates: bool = True
     resolutions: dict[str, tuple[int, int]] = field(default_factory=dict)
+    category: str | None = None
+
+    def __post_init__(self):
+        if self.category not in (None, "auto", *CATEGORIES):
+            raise ValueError(f"category must be 'auto' or one of {CATEGORIES}, got {self.category!r}")
 
 
 def parse_resolution(text: str | Sequence[int] | None) -> tuple[int, int] | None:
@@ -226,7 +404,8 @@ def _build_pipeline(name: str, *, device: str, fp16: bool, resolution: tuple[int
 
 @dataclass
 class MethodRun:
-    """One method's outcome in a run: a result, or the error that stopped it (the other methods carry on)."""
+    """One method's outcome in a run: a result, the error that stopped it, or why it was not run (the other
+    methods carry on either way)."""
 
     name: str
     image: Any = None  # PIL.Image: the final image (original size or model size)
@@ -237,23 +416,33 @@ class MethodRun:
     device: str | None = None
     warnings: list[str] = field(default_factory=list)
     first_run: bool = False  # the pipeline was built (and its model loaded) during this run
+    category: str | None = None  # the garment category the pipeline used
     error: str | None = None
-    error_kind: str | None = None  # "weights" (not installed), "input" (bad photo), "runtime"
+    # "weights" (not installed / broken / downloading), "gpu" (needs one), "category" (not trained on this
+    # garment category): the method did not run, and the page shows one line; "input" (bad photo), "runtime"
+    error_kind: str | None = None
+    line: str = ""  # the compact Markdown line of a method that did not run (see method_line)
 
     @property
     def ok(self) -> bool:
         return self.error is None
 
     @property
+    def skipped(self) -> bool:
+        """The method did not run (no weights, no GPU, another garment category): a line, not a result column."""
+        return self.error_kind in ("weights", "gpu", "category")
+
+    @property
     def title(self) -> str:
         return get_spec(self.name).title
 
     def summary(self) -> str:
-        """A short Markdown text for the method's column: latency and device, or the error."""
+        """A short Markdown text for the method's column: latency and device, or the error (escaped)."""
+        if self.skipped:
+            return self.line or md_text(self.error)
         if not self.ok:
-            head = {"weights": "Weights not installed", "input": "Cannot use these photos"}.get(self.error_kind,
-                                                                                                "Failed")
-            return f"**{head}**\n\n{self.error}"
+            head = "Cannot use these photos" if self.error_kind == "input" else "Failed"
+            return f"**{head}**: {md_text(self.error)}"
         parts = [f"**{self.latency_s:.2f} s** on `{self.device}`"]
         if "model" in self.timings:
             parts.append(f"model {self.timings['model'] * 1000:.0f} ms")
@@ -262,33 +451,60 @@ class MethodRun:
             parts.append(f"incl. model load {load:.2f} s")
         text = " · ".join(parts)
         if self.warnings:
-            text += "\n\n" + "\n".join(f"- {w}" for w in self.warnings)
+            text += "\n\n" + "\n".join(f"- {md_text(w)}" for w in self.warnings)
         return text
 
 
+def _accepts_category(pipe) -> bool:
+    import inspect
+
+    try:
+        return "category" in inspect.signature(pipe.__call__).parameters
+    except (TypeError, ValueError):
+        return False
+
+
 @_gpu
-def _infer(pipe, person, garment, full_size: bool, intermediates: bool):
+def _infer(pipe, person, garment, full_size: bool, intermediates: bool, category: str | None = None):
     """The GPU part of a method (model load and forward, incl. CuPy kernel compilation on first use)."""
-    return pipe(person, garment, full_size=full_size, intermediates=intermediates)
+    extra = {"category": category} if category is not None and _accepts_category(pipe) else {}
+    return pipe(person, garment, full_size=full_size, intermediates=intermediates, **extra)
 
 
-def run_method(name: str, person, garment, options: Options, cache: PipelineCache) -> MethodRun:
+def not_run(name: str, category: str | None = None, fetching: dict | None = None) -> MethodRun | None:
+    """The outcome of a method that will not run with these settings (a compact line), or ``None`` if it can run."""
+    status = method_status(name, fetching)
+    if not supports(name, category):
+        kind = "category"
+    elif status.state == "needs-gpu":
+        kind = "gpu"
+    elif not status.runnable:
+        kind = "weights"
+    else:
+        return None
+    line = method_line(status, category)
+    return MethodRun(name, error=line, error_kind=kind, line=line, latency_s=0.0)
+
+
+def run_method(name: str, person, garment, options: Options, cache: PipelineCache,
+               fetching: dict | None = None) -> MethodRun:
     """Run one method; any failure is caught and described in the returned :class:`MethodRun`."""
+    category = options.category if options.category not in (None, "", "auto") else None
+    skipped = not_run(name, category, fetching)
+    if skipped is not None:
+        return skipped
     run = MethodRun(name)
     started = time.perf_counter()
     try:
         status = method_status(name)
-        if status.state == "missing":
-            raise zoo_weights.WeightsNotInstalledError(name)
-        if status.state == "needs-gpu":
-            raise RuntimeError(f"{name} needs a CUDA GPU and this machine has none")
         device = resolve_device(options.device)
         weights = zoo_weights.RANDOM if status.state == "random" else None
         pipe, run.first_run = cache.get(name, device=device, fp16=options.fp16, weights=weights,
                                         resolution=options.resolutions.get(name))
-        result = _infer(pipe, person, garment, options.full_size, options.intermediates)
-    except zoo_weights.WeightsNotInstalledError as exc:
-        run.error, run.error_kind = str(exc), "weights"
+        result = _infer(pipe, person, garment, options.full_size, options.intermediates, category)
+    except zoo_weights.WeightsNotInstalledError:  # removed between the status check and the load
+        return not_run(name, category) or MethodRun(name, error=f"{name}: weights not installed",
+                                                     error_kind="weights")
     except ValueError as exc:
         run.error, run.error_kind = str(exc), "input"
     except Exception as exc:  # noqa: BLE001 - one method's crash must not take the others down
@@ -300,14 +516,25 @@ def run_method(name: str, person, garment, options: Options, cache: PipelineCach
         run.timings = {k: float(v) for k, v in (result.timings or {}).items()}
         run.device = str(result.device)
         run.warnings = [str(w) for w in (result.warnings or [])]
+        run.category = getattr(result, "category", None) or category
     run.latency_s = time.perf_counter() - started
     return run
 
 
+def run_order(methods: Sequence[str]) -> list[str]:
+    """The order to run ``methods`` in: those that handle every garment category first, so that an automatically
+    detected category is known before the methods trained on fewer categories come up."""
+    return sorted(methods, key=lambda n: -len(get_spec(n).categories))
+
+
 def run_methods(person, garment, methods: Sequence[str], options: Options | None = None,
                 cache: PipelineCache | None = None,
-                on_start: Callable[[int, int, str], None] | None = None) -> Iterator[MethodRun]:
+                on_start: Callable[[int, int, str], None] | None = None,
+                fetching: dict | None = None) -> Iterator[MethodRun]:
     """Run ``methods`` one after another on the same pair, yielding each outcome as soon as it is ready.
+
+    With ``options.category`` automatic, the category the first successful method's pipeline detected decides for
+    the rest: a method not trained on it is skipped with a line saying so.
 
     Raises:
         ValueError: no person, no garment, or no method chosen (nothing to run).
@@ -322,10 +549,72 @@ def run_methods(person, garment, methods: Sequence[str], options: Options | None
         get_spec(name)  # unknown name -> ValueError before anything runs
     options = options or Options()
     cache = cache if cache is not None else PipelineCache()
+    detected = None
     for index, name in enumerate(methods):
         if on_start is not None:
             on_start(index, len(methods), name)
-        yield run_method(name, person, garment, options, cache)
+        if detected is not None and not supports(name, detected):
+            yield not_run(name, detected, fetching)
+            continue
+        run = run_method(name, person, garment, options, cache, fetching)
+        if options.category in (None, "", "auto") and run.ok and run.category in CATEGORIES:
+            detected = detected or run.category
+        yield run
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# The photos, checked once per run (every method would refuse them with the same words)
+
+
+def looks_like_product_shot(image) -> bool:
+    """``True`` when ``image`` (uint8 RGB) passes the garment photo checks: a garment on a plain background,
+    nobody wearing it."""
+    from ..preprocess import garment as garment_prep
+
+    try:
+        garment_prep.check_garment_photo(image)
+    except ValueError:
+        return False
+    return True
+
+
+GARMENT_AS_PERSON = ("The person photo looks like a garment product shot (a garment on a plain background, nobody "
+                     "wearing it). Put it in the Garment box, and give a photo of one person, from the head to at "
+                     "least the hips, as the person")
+
+
+def prepare_inputs(person, garment, *, person_name: str | None = None,
+                   garment_name: str | None = None) -> tuple[Any, Any]:
+    """Load both photos once (our size and format checks, before any pixel is decoded) and check them the way every
+    method would: one clear message instead of the same refusal from each method.
+
+    Args:
+        person, garment: paths, arrays or PIL images.
+        person_name, garment_name: how messages name uploaded files (their own names, never a server path).
+
+    Returns:
+        ``(person, garment)`` as uint8 RGB arrays.
+
+    Raises:
+        ValueError: a photo cannot be used; the message says why and what to give instead.
+    """
+    from ..preprocess import garment as garment_prep
+    from ..preprocess import pose
+    from ..preprocess.io import load_image
+
+    if person is None:
+        raise ValueError("Upload or pick a person photo first")
+    if garment is None:
+        raise ValueError("Upload or pick a garment photo first")
+    person_rgb = load_image(person, role="person", name=person_name)
+    garment_rgb = load_image(garment, role="garment", name=garment_name)
+    check = pose.assess_person(person_rgb)
+    if not check.ok:
+        if check.status in ("no_person", "cut_off") and looks_like_product_shot(person_rgb):
+            raise ValueError(GARMENT_AS_PERSON)
+        raise ValueError(check.message)
+    garment_prep.check_garment_photo(garment_rgb)
+    return person_rgb, garment_rgb
 
 
 def ordered_intermediates(run: MethodRun) -> list[tuple[Any, str]]:

@@ -1,20 +1,28 @@
-"""Example images the project may redistribute: person figures and garment product shots it draws itself.
+"""The demo's example photos: real ones fetched at run time where their licence allows, drawn ones as the fallback.
 
-There is no public-domain full-body photo inside the packages the demo installs: scikit-image's ``astronaut`` and
-matplotlib's ``grace_hopper`` are head-and-shoulders portraits, which the person check rightly refuses (the hips
-must be visible). So the person examples are drawn here: flat-shaded figures that MediaPipe Pose reads as a
-person (front view, arms down, head to feet, 3:4 like VITON-HD). The garments are T-shirt product shots on a white
-background, the input every method expects.
+**Real photos** come from a public repository whose licence allows showing them, fetched when the app starts and
+cached (the Hugging Face Hub cache; offline, the cache is reused): by default the example photos of the OOTDiffusion
+Space (:data:`OOTD_EXAMPLES`, ``levihsu/OOTDiffusion``, CC BY-NC-SA 4.0: non-commercial, with attribution). Each
+file's sha256 is pinned, so a changed or substituted file is refused. The page names the source and the licence
+beside the examples (:attr:`ExampleSet.credit`). The photos are never copied into this repository or its packages.
 
-Richer photographic examples can be fetched from a Hugging Face dataset when online (``VTON_ZOO_EXAMPLES_REPO``,
-see :func:`hub_examples`); they are cached, and the drawn ones stay the offline fallback.
+**Drawn examples** are the offline fallback: flat-shaded figures that MediaPipe Pose reads as a person (front view,
+arms down, head to feet, 3:4 like VITON-HD) and T-shirt product shots on white, drawn here (MIT like the code).
+There is no public-domain full-body photo inside the packages the demo installs (scikit-image's ``astronaut`` and
+matplotlib's ``grace_hopper`` are head-and-shoulders portraits, which the person check rightly refuses).
+
+Settings: ``VTON_ZOO_EXAMPLES`` = ``ootd`` (default: the real photos above, drawn ones when they cannot be had),
+``drawn`` (drawn only, nothing fetched), or ``hub:OWNER/NAME`` (a Hub *dataset* with ``person/`` and ``garment/``
+folders, e.g. your own; ``VTON_ZOO_EXAMPLES_REPO=OWNER/NAME`` means the same).
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -24,8 +32,79 @@ logger = logging.getLogger(__name__)
 
 SIZE = (768, 1024)  # (W, H) of the drawn examples, VITON-HD's 3:4
 REPO_EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "images"
+EXAMPLES_ENV = "VTON_ZOO_EXAMPLES"
 EXAMPLES_REPO_ENV = "VTON_ZOO_EXAMPLES_REPO"
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
+
+
+@dataclass(frozen=True)
+class RemoteExamples:
+    """Example photos in a public Hub repository (a Space or a dataset), pinned file by file.
+
+    Attributes:
+        repo_id, repo_type, revision: where the files are (``repo_type`` ``"space"`` or ``"dataset"``).
+        persons, garments: ``(path in the repo, sha256)`` of each photo, in gallery order.
+        title, url: how the page names and links the source.
+        licence, licence_url: the licence the photos are published under.
+        note: anything else the credit line must say (where the photos come from originally).
+    """
+
+    repo_id: str
+    repo_type: str
+    revision: str
+    persons: tuple[tuple[str, str], ...]
+    garments: tuple[tuple[str, str], ...]
+    title: str
+    url: str
+    licence: str
+    licence_url: str
+    note: str = ""
+
+    def credit(self) -> str:
+        extra = f" {self.note}" if self.note else ""
+        return (f"Example photos: [{self.title}]({self.url}), [{self.licence}]({self.licence_url}) "
+                f"(non-commercial); fetched at run time, not part of vton-zoo.{extra}")
+
+
+# The example photos of the OOTDiffusion demo Space (the same files as the GitHub repo's run/examples at commit
+# 13ef0faba266, whose LICENSE is CC BY-NC-SA 4.0). Persons: studio shots (VITON-HD style) and full-body shots (Dress
+# Code style); garments: two tops, two trousers, two dresses, so every garment category has an example.
+OOTD_EXAMPLES = RemoteExamples(
+    repo_id="levihsu/OOTDiffusion", repo_type="space", revision="main",
+    persons=(
+        ("run/examples/model/05997_00.jpg", "45f1b2a9e52e7c9aa2f7c475ad70aeef8dc446b7e3d6ddf34bbce63fffa11f95"),
+        ("run/examples/model/model_5.png", "5faaea84635da215bd0819cf5ce65512ca1b742c39ee8fd67176b19e084ed872"),
+        ("run/examples/model/07966_00.jpg", "70785b8c99e353755466ac397a117c659851d84c55d3292d599820752f930ae3"),
+        ("run/examples/model/049205_0.jpg", "73594af5aa798c6908358f348eb8f1ac289f788580d8557b182aea731bb4e3ae"),
+        ("run/examples/model/model_8.png", "bf4f2064cc6efe6aa4b6bb503d6d2aadba4feff13b5784457ed7ddd63c1fc20f"),
+        ("run/examples/model/053514_0.jpg", "7246a15f016b6e13aecd99ca6b9116b9d558d883be7e307454759bd77e1e226c"),
+    ),
+    garments=(
+        ("run/examples/garment/00126_00.jpg", "661ebf9c36b4ef974503023f8e59fe28937757646fb27b21c960869ab1cf3ac1"),
+        ("run/examples/garment/050181_1.jpg", "923a11eaa89ef07348acb29add1eddd4f0e49184d912a590403e36150d35d54f"),
+        ("run/examples/garment/00151_00.jpg", "d8ad0a63cdacfa9e7876c25624195def2f4005cc9eb8e63b3f8f275b4fa0d7f7"),
+        ("run/examples/garment/051946_1.jpg", "7ff915215d9e2eb20808c1c994ad322310498f62eae6c5be918660ab121ac767"),
+        ("run/examples/garment/051412_1.jpg", "8f5101cd45427dffa60adef80d0540dbe6606b49de5b6fd5f483595d8c3b350d"),
+        ("run/examples/garment/053319_1.jpg", "3686dc756dacd464369dd240f311a33f1ea55f2b3889986454b66c6c337538e1"),
+        ("run/examples/garment/052234_1.jpg", "03e7d5d003459b68b9ab8344e3ee2bd0a463108b3cd726e426736a8ffa9d1dbd"),
+    ),
+    title="OOTDiffusion's Space",
+    url="https://huggingface.co/spaces/levihsu/OOTDiffusion",
+    licence="CC BY-NC-SA 4.0", licence_url="https://creativecommons.org/licenses/by-nc-sa/4.0/",
+    note="The photos stem from the VITON-HD and Dress Code research datasets.",
+)
+
+DRAWN_CREDIT = "Example photos drawn by vton-zoo: the offline fallback (the real ones could not be fetched)."
+
+
+@dataclass
+class ExampleSet:
+    """What the page's example galleries show, and the credit line beside them."""
+
+    persons: list[Path] = field(default_factory=list)
+    garments: list[Path] = field(default_factory=list)
+    credit: str = ""
+    real: bool = False
 
 
 @dataclass(frozen=True)
@@ -186,6 +265,66 @@ def local_examples() -> tuple[list[Path], list[Path]]:
     return ([folder / f"{f.name}.png" for f in FIGURES], [folder / f"{g.name}.png" for g in GARMENTS])
 
 
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+_VERIFIED: dict[tuple[str, int, int], str] = {}  # (path, mtime_ns, size) -> sha256, so page loads hash once
+
+
+def _verified_sha256(path: Path) -> str:
+    stat = path.stat()
+    key = (str(path), stat.st_mtime_ns, stat.st_size)
+    if key not in _VERIFIED:
+        _VERIFIED[key] = _sha256(path)
+    return _VERIFIED[key]
+
+
+def fetch_remote(source: RemoteExamples = OOTD_EXAMPLES, *, endpoint: str | None = None, timeout: float = 10.0,
+                 cached_only: bool = False) -> ExampleSet:
+    """The photos of ``source``, each fetched (or found in the Hub cache) and checked against its pinned sha256.
+
+    A photo that cannot be had or does not match is left out (logged); the set is empty unless at least one person
+    and one garment arrived.
+
+    Args:
+        endpoint: the Hub to ask (default: ``HF_ENDPOINT`` or huggingface.co).
+        timeout: seconds to wait for the Hub per request.
+        cached_only: only what the Hub cache holds already (no network: instant, for building the page).
+    """
+    from .. import hub
+
+    def get(items: tuple[tuple[str, str], ...]) -> list[Path]:
+        found = []
+        for filename, sha256 in items:
+            try:
+                path = hub.download_repo_file(source.repo_id, filename, repo_type=source.repo_type,
+                                              revision=source.revision, endpoint=endpoint, timeout=timeout,
+                                              cached_only=cached_only)
+            except (RuntimeError, ValueError) as exc:
+                if not cached_only:
+                    logger.warning("example %s from %s not available: %s", filename, source.repo_id, exc)
+                if "offline" in str(exc):
+                    break  # no network and not cached: the rest will not arrive either
+                continue
+            if _verified_sha256(path) != sha256:
+                logger.warning("example %s from %s does not match its pinned sha256: left out", filename,
+                               source.repo_id)
+                continue
+            found.append(path)
+        return found
+
+    persons = get(source.persons)
+    garments = get(source.garments) if persons else []
+    if not persons or not garments:
+        return ExampleSet()
+    return ExampleSet(persons, garments, source.credit(), real=True)
+
+
 def hub_examples(repo_id: str | None = None) -> tuple[list[Path], list[Path]]:
     """Photographic examples from a Hub dataset with ``person/`` and ``garment/`` folders (cached; offline reuses
     the cache). Returns empty lists when no repo is configured or it cannot be had."""
@@ -206,8 +345,76 @@ def hub_examples(repo_id: str | None = None) -> tuple[list[Path], list[Path]]:
     return images("person"), images("garment")
 
 
+def example_set(setting: str | None = None, *, fetch: bool = True, endpoint: str | None = None) -> ExampleSet:
+    """The examples the page shows, following ``VTON_ZOO_EXAMPLES`` (see the module docstring).
+
+    Real photos when they can be had, else the drawn ones; never raises.
+
+    Args:
+        setting: ``VTON_ZOO_EXAMPLES``'s value (default: the environment's).
+        fetch: ask the network for what the cache lacks (may take a while offline: the Hub client retries); with
+            ``False`` only cached photos are used, instantly.
+        endpoint: the Hub to ask (default: ``HF_ENDPOINT`` or huggingface.co).
+    """
+    setting = (setting if setting is not None else os.environ.get(EXAMPLES_ENV, "")).strip()
+    repo_id = os.environ.get(EXAMPLES_REPO_ENV, "")
+    if setting.startswith("hub:"):
+        repo_id, setting = setting[4:], "hub"
+    drawn_persons, drawn_garments = local_examples()
+    if setting.lower() == "drawn":
+        return ExampleSet(drawn_persons, drawn_garments, "Example photos: drawn by vton-zoo (MIT).")
+    if repo_id:
+        persons, garments = hub_examples(repo_id) if fetch or _hub_cached(repo_id) else ([], [])
+        if persons and garments:
+            credit = f"Example photos: the Hub dataset [{repo_id}](https://huggingface.co/datasets/{repo_id})."
+            return ExampleSet(persons, garments, credit, real=True)
+    elif setting.lower() in ("", "ootd"):
+        real = fetch_remote(OOTD_EXAMPLES, endpoint=endpoint, cached_only=not fetch)
+        if real.persons:
+            return real
+    else:
+        logger.warning("%s=%r is not 'ootd', 'drawn' or 'hub:OWNER/NAME': showing the drawn examples",
+                       EXAMPLES_ENV, setting)
+    return ExampleSet(drawn_persons, drawn_garments, DRAWN_CREDIT)
+
+
+def _hub_cached(repo_id: str) -> bool:
+    """Whether a configured examples dataset is in the Hub cache (without asking the network)."""
+    from huggingface_hub import scan_cache_dir
+
+    try:
+        return any(repo.repo_id == repo_id and repo.repo_type == "dataset" for repo in scan_cache_dir().repos)
+    except Exception:  # noqa: BLE001 - no cache folder yet, unreadable cache: not cached
+        return False
+
+
+def fetch_in_background(setting: str | None = None, *, endpoint: str | None = None) -> threading.Thread:
+    """Fetch the real example photos into the Hub cache in a daemon thread (the app starts without waiting; the
+    page shows them from the next page load on)."""
+    thread = threading.Thread(target=example_set, args=(setting,), kwargs={"fetch": True, "endpoint": endpoint},
+                              name="vton-zoo-examples", daemon=True)
+    thread.start()
+    return thread
+
+
 def examples() -> tuple[list[Path], list[Path]]:
-    """``(persons, garments)`` for the demo's galleries: Hub examples first when available, then the drawn ones."""
-    hub_persons, hub_garments = hub_examples()
-    persons, garments = local_examples()
-    return hub_persons + persons, hub_garments + garments
+    """``(persons, garments)`` of :func:`example_set` with what is at hand now (cached photos or drawn ones)."""
+    found = example_set(fetch=False)
+    return found.persons, found.garments
+
+
+def allowed_paths() -> list[str]:
+    """The folders the app may serve example photos from (Gradio's ``allowed_paths``): the drawn examples and the
+    Hub cache folders of the configured example repositories, nothing wider."""
+    from huggingface_hub import constants
+
+    folders = {REPO_EXAMPLES}
+    from ..weights import home
+
+    folders.add(home() / "examples")
+    cache = Path(constants.HF_HUB_CACHE)
+    folders.add(cache / f"{OOTD_EXAMPLES.repo_type}s--{OOTD_EXAMPLES.repo_id.replace('/', '--')}")
+    repo_id = os.environ.get(EXAMPLES_REPO_ENV, "") or os.environ.get(EXAMPLES_ENV, "").removeprefix("hub:")
+    if repo_id.count("/") == 1:
+        folders.add(cache / f"datasets--{repo_id.replace('/', '--')}")
+    return sorted(str(f) for f in folders)

@@ -1,168 +1,124 @@
-"""The Weights tab's logic: where each method's official files are, download + convert, install from local files.
+"""The Weights tab's logic (no Gradio): the table of methods and sources, and what its buttons call.
 
-Direct download links are known for some of the authors' releases only (:data:`OFFICIAL_DOWNLOADS`); the others are
-published as Google Drive folders, Baidu Yun or OSS pages that need a browser, so the tab tells where they are and
-takes the downloaded files through its local-files field. All network access goes through :mod:`vton_zoo.hub`.
+Where each method's official files come from is data in its spec (``spec.weights.sources``); fetching, checking and
+installing them is :mod:`vton_zoo.weights` (``download_official``, ``install_local``, ``BackgroundFetch``). This
+module only words it for the page.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import shutil
-import zipfile
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
-from .. import hub
 from .. import weights as zoo_weights
 from ..registry import get_spec
-from .core import method_order, short_licence
+from .core import (
+    licence_words,
+    live_sources,
+    md_text,
+    method_order,
+    method_status,
+    short_licence,
+    source_licences,
+    train_command,
+)
 
 logger = logging.getLogger(__name__)
 
-
-@dataclass(frozen=True)
-class Download:
-    """One file to fetch for a method's official weights.
-
-    Attributes:
-        url: direct link or Google Drive share link.
-        filename: the name to save it under.
-        archive: ``"zip"`` when the file is a zip archive holding the official files.
-        sha256: expected checksum, when known.
-    """
-
-    url: str
-    filename: str
-    archive: str | None = None
-    sha256: str | None = None
+SOURCE_WORDS = {"gdrive-file": "Google Drive file", "gdrive-folder": "Google Drive folder",
+                "github-release": "GitHub release", "modelscope": "ModelScope", "url": "direct link"}
+STATUS_HEADERS = ["method", "weights here", "licence", "official source (tried in order)", "size"]
 
 
-# The authors' releases that a program can fetch (see each spec's `weights.official_files` for the full story).
-OFFICIAL_DOWNLOADS: dict[str, tuple[Download, ...]] = {
-    # README "[Checkpoints]": a Drive file, a zip holding the folder PFAFN/ with both files.
-    "pf-afn": (Download("https://drive.google.com/file/d/1_a0AiN8Y_d_9TNDhHIcRlERz3zptyYWV/view?usp=sharing",
-                        "PFAFN.zip", archive="zip"),),
-    # GitHub release 1.0.0 (DM-VTON issue #28); the README's Drive folder holds the same files.
-    "dm-vton": tuple(Download(f"https://github.com/KiseKloset/DM-VTON/releases/download/1.0.0/{name}", name)
-                     for name in ("dmvton_pf_warp.pt", "dmvton_pf_gen.pt")),
-}
+def weighted_methods() -> list[str]:
+    """The methods that need learned weights, in page order."""
+    return [n for n in method_order() if get_spec(n).weights.needs_weights]
 
 
-def downloads_dir(name: str) -> Path:
-    """Where downloaded official files of ``name`` are kept (``$VTON_ZOO_HOME/downloads/<name>``)."""
-    return zoo_weights.home() / "downloads" / name
+def downloadable_methods() -> list[str]:
+    """The methods whose official files a program can fetch."""
+    return [n for n in weighted_methods() if live_sources(n)]
 
 
-def status_rows() -> list[list[str]]:
-    """One row per method: method, weights status, licence, official files, where they are published."""
-    rows = []
-    for name in method_order():
-        spec = get_spec(name)
-        names = ", ".join(Path(f.filename).name for f in spec.weights.official_files)
-        files = names or ("none needed" if not spec.weights.needs_weights else "none released")
-        sources = "; ".join(sorted({f.source for f in spec.weights.official_files}))
-        if not sources:
-            sources = "built in (no learned weights)" if not spec.weights.needs_weights else spec.weights.notes
-        auto = "yes" if name in OFFICIAL_DOWNLOADS else "no"
-        rows.append([name, zoo_weights.status(name), short_licence(spec.license), files, sources, auto])
-    return rows
+def default_method() -> str | None:
+    """What the Weights tab's method list shows first: a downloadable method that is not installed yet, else any
+    downloadable one, else any that needs weights."""
+    downloadable = downloadable_methods()
+    missing = [n for n in downloadable if method_status(n).weights != "installed"]
+    return (missing or downloadable or weighted_methods() or [None])[0]
 
 
-STATUS_HEADERS = ["method", "weights", "licence", "official files", "published at", "one-click download"]
-
-
-def _extract_official(archive: Path, wanted: Sequence[str], into: Path) -> list[Path]:
-    """Pull the official files (matched by base name) out of a zip."""
-    found: dict[str, Path] = {}
-    with zipfile.ZipFile(archive) as zf:
-        for member in zf.infolist():
-            base = Path(member.filename).name
-            if base in wanted and not member.is_dir():
-                target = into / base
-                with zf.open(member) as src, open(target, "wb") as dst:
-                    shutil.copyfileobj(src, dst)
-                found[base] = target
-    return [found[w] for w in wanted if w in found]
-
-
-def download_and_install(name: str, *, sources: Sequence[Download] | None = None,
-                         progress: Callable[[float, str], None] | None = None) -> Path:
-    """Download ``name``'s official files, convert them and install the result (:func:`weights.install_official`).
-
-    Args:
-        name: method name.
-        sources: what to fetch (default :data:`OFFICIAL_DOWNLOADS`).
-        progress: ``progress(fraction, description)``.
-
-    Returns:
-        The installed weights folder.
-
-    Raises:
-        ValueError: no downloadable source for this method (the message says where the files are published).
-        hub.DownloadError: offline or the download failed (``.offline`` tells which).
-    """
+def sources_text(name: str) -> str:
+    """The official sources of ``name`` in a few words (``"GitHub release, then Google Drive folder"``)."""
     spec = get_spec(name)
     if not spec.weights.needs_weights:
-        raise ValueError(f"{name} needs no weights")
-    sources = tuple(sources if sources is not None else OFFICIAL_DOWNLOADS.get(name, ()))
-    if not sources:
-        raise ValueError(f"{name}'s official files cannot be downloaded automatically.\n"
-                         f"{zoo_weights.how_to_get(name)}")
-    folder = downloads_dir(name)
-    folder.mkdir(parents=True, exist_ok=True)
-    fetched: list[Path] = []
-    for index, source in enumerate(sources):
-        def report(done: int, total: int | None, index=index, source=source):
-            if progress is not None:
-                part = done / total if total else 0.0
-                mb = f"{done / 1e6:.1f}" + (f" / {total / 1e6:.1f}" if total else "")
-                progress((index + part) / (len(sources) + 1), f"{source.filename}: {mb} MB")
+        return "built in (no learned weights)"
+    live = live_sources(name)
+    if live:
+        return ", then ".join(dict.fromkeys(SOURCE_WORDS.get(s.kind, s.kind) for s in live))
+    note = next((s.note for s in spec.weights.sources if s.note), "") or spec.weights.notes
+    return "not published" + (f": {note}" if note else "")
 
-        fetched.append(hub.download_url(source.url, folder / source.filename, progress=report, sha256=source.sha256))
-    wanted = [Path(f.filename).name for f in spec.weights.official_files]
-    files: dict[str, Path] = {}
-    for source, path in zip(sources, fetched):
-        if source.archive == "zip":
-            files.update({p.name: p for p in _extract_official(path, wanted, folder)})
-        elif path.name in wanted:
-            files[path.name] = path
-    missing = [w for w in wanted if w not in files]
-    if missing:
-        got = ", ".join(files) or "none"
-        raise ValueError(f"the downloaded files do not contain {', '.join(missing)} (got {got})")
-    if progress is not None:
-        progress(len(sources) / (len(sources) + 1), "converting")
-    target = zoo_weights.install_official(name, [files[w] for w in wanted])
-    if progress is not None:
-        progress(1.0, "installed")
-    return target
+
+def size_text(name: str) -> str:
+    sources = live_sources(name)
+    size = getattr(sources[0], "size", None) if sources else None
+    return f"{size / 1e6:.0f} MB" if size else ""
+
+
+def state_text(name: str, fetching: dict | None = None) -> str:
+    status = method_status(name, fetching)
+    if status.state == "downloading":
+        return f"downloading {status.progress or 0.0:.0%}"
+    fetch = (fetching or {}).get(name)
+    if fetch is not None and fetch.state == "failed" and status.weights != "installed":
+        return "download failed"
+    return {"built-in": "built in", "installed": "installed", "missing": "missing", "broken": "broken"}.get(
+        status.weights, status.weights)
+
+
+def status_rows(fetching: dict | None = None) -> list[list[str]]:
+    """One row per method: method, weights state here, licence, official sources, download size."""
+    return [[f"{get_spec(n).title} ({n})", state_text(n, fetching), short_licence(get_spec(n).license),
+             sources_text(n), size_text(n)] for n in method_order()]
+
+
+def licences_markdown(names: Sequence[str] | None = None) -> str:
+    """What downloading every official file means: one line per method with its source licence(s)."""
+    names = downloadable_methods() if names is None else names
+    if not names:
+        return "No method's official weights can be downloaded by a program."
+    lines = [f"- **{md_text(get_spec(n).title)}**: "
+             f"{md_text(', '.join(dict.fromkeys(licence_words(t) for t in source_licences(n))))}" for n in names]
+    return "By downloading you accept each source's licence:\n" + "\n".join(lines)
+
+
+def how_to(name: str | None) -> str:
+    """Markdown for one method: its state, sources and what to do (escaped: no text is taken as HTML)."""
+    if not name:
+        return ""
+    spec = get_spec(name)
+    state = method_status(name).weights
+    lines = [f"**{md_text(spec.title)}** (`{name}`): weights {state}; {md_text(sources_text(name))}."]
+    for source in spec.weights.sources:
+        files = ", ".join(f"`{md_text(n)}`" for n in source.file_names())
+        note = f" ({md_text(source.note)})" if source.note else ""
+        kind = SOURCE_WORDS.get(source.kind, source.kind)
+        url = source.url.replace(" ", "%20").replace(")", "%29")
+        lines.append(f"- [{kind}]({url})" + (f" · {files}" if files else "") + note)
+    if not live_sources(name):
+        lines.append(f"\nNothing to download: install the authors' files from disk below if you have them, or "
+                     f"train it: `{train_command(name)}`.")
+    return "\n".join(lines)
+
+
+def download(name: str, *, progress: Callable[[float, str], None] | None = None) -> Path:
+    """Fetch, check and install ``name``'s official weights (:func:`vton_zoo.weights.download_official`)."""
+    return zoo_weights.download_official(name, progress=progress)
 
 
 def install_local(name: str, paths: Sequence[str | os.PathLike]) -> Path:
-    """Install ``name`` from the authors' files on this machine, given in any order (matched by file name; in the
-    official order when the names differ).
-
-    Raises:
-        ValueError: no files, the wrong number of files, or the conversion rejects them (message names why).
-    """
-    spec = get_spec(name)
-    if not spec.weights.needs_weights:
-        raise ValueError(f"{name} needs no weights")
-    paths = [Path(p) for p in paths or []]
-    wanted = [Path(f.filename).name for f in spec.weights.official_files]
-    if not paths:
-        raise ValueError(f"choose the official file(s) of {name}: {', '.join(wanted) or 'see the table'}")
-    if wanted and len(paths) != len(wanted):
-        raise ValueError(f"{name} needs {len(wanted)} file(s) ({', '.join(wanted)}), got {len(paths)}")
-    by_name = {p.name: p for p in paths}
-    # Uploads may carry a prefix added by the browser or server; match on the official name's ending.
-    ordered = []
-    for want in wanted:
-        match = by_name.get(want) or next((p for p in paths if p.name.endswith(want)), None)
-        ordered.append(match)
-    if None in ordered:
-        ordered = paths  # names differ: trust the order the user gave
-    return zoo_weights.install_official(name, ordered)
+    """Install ``name`` from the authors' files on this machine (:func:`vton_zoo.weights.install_local`)."""
+    return zoo_weights.install_local(name, [Path(p) for p in paths or []])
