@@ -236,6 +236,36 @@ def test_garment_mask_of_dataset_garments_made_pale(shared_dir, name):
     assert iou >= 0.94
 
 
+def test_garment_mask_of_a_striped_top_on_white():
+    # Navy and white stripes on a white backdrop: the white stripes reach the garment's sides, where nothing tells
+    # them from the backdrop; the mask must still hold them (it dropped every white stripe at the sides).
+    expected = _polygon_mask(TSHIRT)
+    stripes = (np.arange(H)[:, None] // 14) % 2 == 0
+    image = np.full((H, W, 3), 246.0, np.float32)
+    image[expected] = (30, 40, 90)
+    image[expected & np.broadcast_to(stripes, (H, W))] = 246.0
+    mask = garment_mask(_jpeg(image))
+    # Where a white stripe ends on a slanted edge (the sleeves) or at the hem, its end cannot be seen: a staircase.
+    assert _iou(mask, expected) >= 0.95
+    torso = (slice(int(0.4 * H), int(0.85 * H)), slice(int(0.25 * W), int(0.75 * W)))
+    assert mask[torso].mean() >= 0.99
+
+
+def test_garment_mask_of_a_soft_white_tee_with_a_print():
+    # A white T-shirt 4 levels brighter than a white backdrop, its outline softened (a 2 px blur, as after resizing
+    # a JPEG) and shaded, with a large dark print: most of it was left out.
+    expected = _polygon_mask(TSHIRT)
+    rows, cols = np.mgrid[0:H, 0:W]
+    image = np.full((H, W, 3), 246.0, np.float32)
+    image[expected] = 250.0
+    image = ndi.gaussian_filter(image, (2.0, 2.0, 0))
+    image += np.where(expected, 2.0 * np.sin(cols / 9.0 + rows / 23.0), 0.0)[..., None]
+    logo = (rows > 0.3 * H) & (rows < 0.7 * H) & (cols > 0.35 * W) & (cols < 0.65 * W)
+    image[logo] = (200, 30, 40)
+    mask = garment_mask(_jpeg(image))
+    assert _iou(mask, expected) >= 0.97
+
+
 def _backdrop_shading() -> dict[str, np.ndarray]:
     """Smooth, edgeless darkening of a 250 backdrop: a soft drop shadow of the T-shirt and a dim spot in a corner."""
     rows, cols = np.mgrid[0:H, 0:W].astype(np.float32)
@@ -293,6 +323,19 @@ def test_check_does_not_take_a_printed_figure_for_a_person(shared_dir):
     photo, _ = _dataset_pair(shared_dir, "003434_1")
     close_up = photo[int(0.2 * 256) : int(0.8 * 256), int(0.2 * 192) : int(0.8 * 192)]
     check_garment_photo(np.pad(close_up, ((10, 10), (10, 10), (0, 0)), constant_values=255))
+
+
+@pytest.mark.parametrize("person", ["viton_hd/test/image/00000_00.jpg", "viton/test_img/000066_0.jpg"])
+def test_check_does_not_take_a_photo_print_for_a_person(shared_dir, person):
+    # A black T-shirt whose front is a large photo print of a person: MediaPipe finds an upright, big "person" in it
+    # (the check refused such shots), but the figure's head lies inside the garment's silhouette.
+    photo = np.full((1024, 768, 3), 250, np.uint8)
+    shirt = _polygon_mask(TSHIRT, 1024, 768)
+    photo[shirt] = (20, 20, 22)
+    print_ = np.asarray(Image.open(shared_dir / "samples" / person).convert("RGB").resize((499, 665)))
+    inside = shirt[256:921, 134:633]
+    photo[256:921, 134:633][inside] = print_[inside]
+    check_garment_photo(photo)
 
 
 @pytest.mark.parametrize("path", PERSON_PHOTOS)

@@ -4,7 +4,8 @@
 textured (paper, fabric, sensor noise), with or without a smooth gradient. It is what PF-AFN, DM-VTON and RMGN feed
 as ``edge`` and what GP-VTON multiplies its garment by. Steps:
 
-1. the background is modelled from the image border: a bilinear colour surface per channel fitted robustly to the
+1. the background is modelled from the image border: a quadratic colour surface per channel (a vignette
+   is part of it) fitted robustly to the
    border strip (so a vignette or a light gradient is part of the background, and garment pixels touching the border
    are left out as outliers); its residual spread measures the background's noise;
 2. a border that does not fit such a surface is a busy background (a room, a street, a pattern): that is refused
@@ -73,10 +74,28 @@ HALO_RATIO = 0.15
 #: one grey level: ~0.7.
 PALE_EDGE_MIN = 1.2
 PALE_EDGE_NOISE_MULTIPLIER = 4.0
+#: Faint parts (a white garment a few levels off a white backdrop, whose outline JPEG and resizing have softened below
+#: the edge test above): the colour distance smoothed over ``unit`` pixels must exceed this level, and this multiple of
+#: the same smoothed distance's 95th percentile on the border...
+FAINT_MIN_THRESHOLD = 2.0
+FAINT_BORDER_MULTIPLIER = 2.0
+#: ...and the part must stand out as a step: the median smoothed distance 2-6 px inside its outline minus the median
+#: 2-6 px outside must reach this. The dataset's white T-shirts on white give 3.2-4.9; a soft drop shadow or a light
+#: fall-off 6 levels deep gives ~1.6 (its distance changes by little over a few pixels).
+FAINT_STEP = 2.6
+#: Share of the halo guard (``HALO_RATIO``) that applies to the smoothed distance.
+FAINT_HALO_SHARE = 0.25
+#: Horizontal stripes of the backdrop's colour (a white stripe of a Breton top on a white backdrop) cut bays into the
+#: mask's sides: gaps of up to this fraction of the garment's height between garment pixels of one column are closed.
+STRIPE_FRACTION = 0.05
 #: A pose found in a garment photo is a person (someone wearing it) only if the person covers this fraction of the
 #: photo (MediaPipe's person mask, else the keypoints' box): dataset person photos 0.37-0.53; figures MediaPipe finds
 #: in garment prints or close-ups ~0.05.
 MIN_PERSON_FRACTION = 0.15
+#: A figure printed on a garment is no person: on a plain backdrop, the silhouette (what differs from the backdrop) at
+#: the figure's head height spans the garment, at least this fraction of its width at the figure's shoulders. A real
+#: person's head (hair included) is much narrower than the silhouette through the shoulders.
+PRINT_HEAD_WIDTH = 0.9
 #: Larger photos are segmented at this long side and the mask is scaled back (a 12 MP phone photo would be slow).
 MAX_WORKING_SIDE = 1024
 
@@ -110,7 +129,7 @@ def check_garment_photo(image: object) -> None:
     rgb = load_image(image, role="garment")
     # The person check first: for a person photo given as the garment, that is the useful message.
     pose = estimate_pose(rgb)
-    people = detect_people(rgb, first=pose) if _plausible_person(pose) else 0
+    people = detect_people(rgb, first=pose) if _plausible_person(pose) and not _is_print(rgb, pose) else 0
     if people:
         found = "a person" if people == 1 else f"{people} people"
         raise ValueError(
@@ -148,6 +167,54 @@ def _plausible_person(pose: PoseResult) -> bool:
     return upright and size >= MIN_PERSON_FRACTION
 
 
+def _is_print(rgb: np.ndarray, pose: PoseResult) -> bool:
+    """Whether the pose MediaPipe found is a figure printed on the garment rather than a person wearing it.
+
+    On a plain backdrop a person's head stands out of the silhouette (what :func:`garment_mask` separates from the
+    backdrop): its run through the head is much narrower than the run through the shoulders. A printed figure's head
+    and shoulders both lie inside the garment, whose runs are about as wide at both heights (``PRINT_HEAD_WIDTH``).
+    On a busy backdrop nothing can be told this way (False).
+    """
+    index = COCO18_INDEX
+    keypoints = pose.coco18
+    shoulders = [keypoints[index[name]] for name in ("RShoulder", "LShoulder")]
+    heads = [keypoints[index[name]] for name in ("Nose", "REye", "LEye") if keypoints[index[name], 2] > 0]
+    if not heads or any(point[2] <= 0 for point in shoulders):
+        return False
+    small = _shrink_to(rgb, 384)
+    scale = small.shape[0] / rgb.shape[0]
+    try:
+        foreground = garment_mask(small)  # the silhouette against the backdrop, holes filled
+    except ValueError:  # a busy backdrop, or nothing stands out
+        return False
+    head = np.mean([point[:2] for point in heads], axis=0) * scale
+    neck = (shoulders[0][:2] + shoulders[1][:2]) / 2 * scale
+    head_run, shoulder_run = _run_width(foreground, head), _run_width(foreground, neck)
+    logger.debug("garment photo: figure's silhouette %d px wide at the head, %d px at the shoulders", head_run,
+                 shoulder_run)
+    return shoulder_run > 0 and head_run >= PRINT_HEAD_WIDTH * shoulder_run
+
+
+def _run_width(mask: np.ndarray, point: np.ndarray) -> int:
+    """Length of the run of True in ``mask``'s row through ``point`` (x, y) that holds the point (0 if it is False)."""
+    row = mask[int(np.clip(point[1], 0, mask.shape[0] - 1))]
+    column = int(np.clip(point[0], 0, mask.shape[1] - 1))
+    if not row[column]:
+        return 0
+    left, right = row[column::-1], row[column:]
+    return int((np.argmin(left) if not left.all() else len(left)) + (np.argmin(right) if not right.all() else
+                                                                      len(right)) - 1)
+
+
+def _shrink_to(rgb: np.ndarray, side: int) -> np.ndarray:
+    height, width = rgb.shape[:2]
+    if max(height, width) <= side:
+        return rgb
+    scale = side / max(height, width)
+    return np.asarray(Image.fromarray(rgb).resize((max(1, round(width * scale)), max(1, round(height * scale))),
+                                                  Image.Resampling.BOX))
+
+
 def garment_mask(image: object) -> np.ndarray:
     """Segment the garment in a product shot on a plain (white, light, off-white or mildly textured) background.
 
@@ -177,8 +244,9 @@ def garment_mask(image: object) -> np.ndarray:
     threshold = max(MIN_THRESHOLD, NOISE_MULTIPLIER * noise)
     # On a textured backdrop, average the distance over a small window first so that texture does not speckle.
     coarse_distance = ndi.gaussian_filter(distance, 1.0 * unit) if noise > 2.0 else distance
-    region = _clean(coarse_distance > threshold, unit)
-    pale = _pale_parts(pixels, distance, region, noise, unit)
+    region = _clean(_close_stripes(coarse_distance > threshold), unit)
+    pale = _pale_parts(pixels, background, distance, region, noise, unit)
+    pale |= _faint_parts(pixels - background, distance, region | pale, noise, unit)
     if pale.any():
         logger.info("garment mask: pale garment parts at a low threshold, %.0f%% of the image", 100 * pale.mean())
         region = _clean(region | pale, unit)
@@ -188,6 +256,7 @@ def garment_mask(image: object) -> np.ndarray:
             f"(background colour {np.round(background.reshape(-1, 3).mean(0, dtype=np.float64)).astype(int).tolist()})"
         )
     mask = _refine_edges(region, distance, threshold, unit, keep=pale)
+    mask = _close_stripes(mask)
     border = np.concatenate([mask[0], mask[-1], mask[:, 0], mask[:, -1]])
     if border.mean() > 0.25:
         logger.warning(
@@ -228,7 +297,7 @@ def _fit_plain_background(pixels: np.ndarray) -> tuple[np.ndarray, float]:
 
 
 def _fit_background(pixels: np.ndarray) -> tuple[np.ndarray, float, float]:
-    """Fit a bilinear colour surface to the border strip, ignoring outliers (garment pixels touching the border).
+    """Fit a quadratic colour surface to the border strip, ignoring outliers (garment pixels touching the border).
 
     Returns:
         The background colour at every pixel ``(H, W, 3)`` float32; the robust per-channel noise of the border
@@ -240,16 +309,16 @@ def _fit_background(pixels: np.ndarray) -> tuple[np.ndarray, float, float]:
     on_border[:strip] = on_border[-strip:] = True
     on_border[:, :strip] = on_border[:, -strip:] = True
     ys, xs = np.nonzero(on_border)
-    step = max(1, len(ys) // 20_000)  # a subsample is plenty for 12 coefficients
+    step = max(1, len(ys) // 20_000)  # a subsample is plenty for 18 coefficients
     ys, xs = ys[::step], xs[::step]
     colours = pixels[ys, xs]
     u, v = xs / max(width - 1, 1), ys / max(height - 1, 1)
-    design = np.stack([np.ones_like(u), u, v, u * v], axis=1)
+    design = np.stack([np.ones_like(u), u, v, u * v, u * u, v * v], axis=1)
 
     # Start from the median colour, then alternate: fit on inliers, re-select inliers from the residuals.
     residual = np.sqrt(((colours - np.median(colours, axis=0)) ** 2).sum(axis=1))
     inliers = residual <= max(20.0, 3.0 * np.median(residual))
-    coefficients = np.zeros((4, 3))
+    coefficients = np.zeros((design.shape[1], 3))
     for _ in range(3):
         if inliers.sum() < 8:
             break
@@ -265,7 +334,8 @@ def _fit_background(pixels: np.ndarray) -> tuple[np.ndarray, float, float]:
     grid_u = (np.arange(width, dtype=np.float32) / max(width - 1, 1))[None, :, None]
     grid_v = (np.arange(height, dtype=np.float32) / max(height - 1, 1))[:, None, None]
     c = coefficients.astype(np.float32)
-    background = c[0] + c[1] * grid_u + c[2] * grid_v + c[3] * (grid_u * grid_v)
+    background = (c[0] + c[1] * grid_u + c[2] * grid_v + c[3] * (grid_u * grid_v) + c[4] * (grid_u * grid_u)
+                  + c[5] * (grid_v * grid_v))
     return background.astype(np.float32), noise, inlier_fraction
 
 
@@ -288,11 +358,13 @@ def _clean(foreground: np.ndarray, unit: int, *, keep_all: bool = False) -> np.n
     return filled if keep_all else _main_components(filled)
 
 
-def _pale_parts(pixels: np.ndarray, distance: np.ndarray, strong: np.ndarray, noise: float, unit: int) -> np.ndarray:
+def _pale_parts(pixels: np.ndarray, background: np.ndarray, distance: np.ndarray, strong: np.ndarray, noise: float,
+                unit: int) -> np.ndarray:
     """Garment parts paler than the main threshold: found at a low threshold, away from JPEG halos, edge-confirmed.
 
     Args:
         pixels: the photo, float32 ``(H, W, 3)``.
+        background: the backdrop model, float32 ``(H, W, 3)``.
         distance: colour distance to the backdrop model ``(H, W)``.
         strong: the garment found at the main threshold.
         noise: the backdrop's per-channel noise.
@@ -314,43 +386,120 @@ def _pale_parts(pixels: np.ndarray, distance: np.ndarray, strong: np.ndarray, no
     labels, count = ndi.label(found | strong)
     min_area = MIN_GARMENT_FRACTION * height * width
     new_area = np.bincount(labels[found & ~strong], minlength=count + 1)
-    if count == 0 or new_area.max() < min_area:  # the usual case: nothing pale beside the strong garment
-        return none
-
-    gradient = _colour_gradient(pixels)
-    strip = max(2, round(BORDER_FRACTION * min(height, width)))
-    border = np.concatenate([gradient[:strip].ravel(), gradient[-strip:].ravel(), gradient[:, :strip].ravel(),
-                             gradient[:, -strip:].ravel()])  # fmt: skip
-    edge_level = max(PALE_EDGE_MIN, PALE_EDGE_NOISE_MULTIPLIER * float(np.median(border)))
-    inner = np.zeros_like(strong)
-    inner[1:-1, 1:-1] = True  # the image border is no edge of a part
     accepted = np.zeros_like(strong)
-    pad = unit + 2
+    gradient = None
+    if count and new_area.max() >= min_area:
+        gradient = _colour_gradient(pixels)
+        edge_level = max(PALE_EDGE_MIN, PALE_EDGE_NOISE_MULTIPLIER * float(np.median(_border_values(gradient))))
+        inner = np.zeros_like(strong)
+        inner[1:-1, 1:-1] = True  # the image border is no edge of a part
+        pad = unit + 2
+        for index, box in enumerate(ndi.find_objects(labels), start=1):
+            if new_area[index] < min_area:
+                continue
+            box = tuple(slice(max(0, side.start - pad), side.stop + pad) for side in box)
+            component = labels[box] == index
+            # Opened, so that a sliver along the strong region's edge does not count as a pale part.
+            new = component & ~strong[box]
+            new = _dilate(_erode(new, unit), unit) & new
+            if new.sum() < min_area:
+                continue
+            # The component's outline next to its pale pixels must be a colour edge (not the image border, not a cut
+            # made by the halo guard).
+            outline = component & ~_erode(component, 1.0) & _dilate(new, 1.5) & ~guarded[box] & inner[box]
+            if outline.sum() < 8:
+                continue
+            steepness = float(np.median(gradient[box][outline]))
+            logger.debug("pale part of %d px: outline gradient %.2f (needs %.2f)", new.sum(), steepness, edge_level)
+            if steepness >= edge_level:
+                accepted[box] |= new
+    if accepted.any() and strong.any():
+        # Join the pale parts to the strong ones across the halo zone, where the guard left a strip out.
+        reach = HALO_RADIUS + 1
+        accepted |= (distance > low) & _dilate(accepted, reach) & _dilate(strong, reach)
+    return accepted
+
+
+def _faint_parts(difference: np.ndarray, distance: np.ndarray, known: np.ndarray, noise: float, unit: int
+                 ) -> np.ndarray:
+    """Garment parts too faint for :func:`_pale_parts`: white on white, a few levels off the backdrop, with an outline
+    that JPEG and resizing have softened below its edge test.
+
+    The colour difference to the backdrop (``difference``, ``(H, W, 3)``) is smoothed over ``unit`` pixels, so that
+    JPEG noise and ringing, which swing both ways, average out while a garment a few levels lighter or darker than the
+    backdrop does not; the length of the smoothed difference is thresholded at ``FAINT_MIN_THRESHOLD`` (or
+    ``FAINT_BORDER_MULTIPLIER`` times its 95th percentile on the border), raised next to strong edges by a share of
+    the halo guard. A part beside ``known`` (the garment found so far) is kept when it stands out from the backdrop as
+    a step of at least ``FAINT_STEP`` across its outline; backdrop shading changes too slowly to do so. When one is
+    kept, the garment's silhouette at that threshold (holes filled: the print's halo guard cuts channels into a white
+    garment) is the garment, less the pixel or two the smoothing spread it outwards.
+    """
+    height, width = known.shape
+    none = np.zeros_like(known)
+    if NOISE_MULTIPLIER * noise >= MIN_THRESHOLD or not known.any():  # a noisy backdrop: nothing is faint
+        return none
+    smooth = np.sqrt(sum(ndi.gaussian_filter(difference[..., c], float(unit)) ** 2 for c in range(3)))
+    faint = max(FAINT_MIN_THRESHOLD, FAINT_BORDER_MULTIPLIER * float(np.percentile(_border_values(smooth), 95)))
+    if faint >= MIN_THRESHOLD:
+        return none
+    # JPEG ringing swings both ways, so little of it survives the smoothing; chroma bleeding does not swing.
+    halo = FAINT_HALO_SHARE * HALO_RATIO * ndi.maximum_filter(distance, size=2 * HALO_RADIUS + 1)
+    guarded = halo > faint
+    found = _clean(smooth > np.maximum(faint, halo), unit, keep_all=True)
+    labels, count = ndi.label(found | known)
+    min_area = MIN_GARMENT_FRACTION * height * width
+    new_area = np.bincount(labels[found & ~known], minlength=count + 1)
+    if count == 0 or new_area.max() < min_area:
+        return none
+    accepted = np.zeros(count + 1, bool)
+    pad = unit + 8
     for index, box in enumerate(ndi.find_objects(labels), start=1):
         if new_area[index] < min_area:
             continue
         box = tuple(slice(max(0, side.start - pad), side.stop + pad) for side in box)
         component = labels[box] == index
-        # Opened, so that a sliver along the strong region's edge does not count as a pale part.
-        new = component & ~strong[box]
+        new = component & ~known[box]
         new = _dilate(_erode(new, unit), unit) & new
         if new.sum() < min_area:
             continue
-        # The component's outline next to its pale pixels must be a colour edge (not the image border, not a cut
-        # made by the halo guard).
-        outline = component & ~_erode(component, 1.0) & _dilate(new, 1.5) & ~guarded[box] & inner[box]
-        if outline.sum() < 8:
+        near = _dilate(new, 8.0) & ~guarded[box]
+        depth_in = ndi.distance_transform_edt(component)
+        depth_out = ndi.distance_transform_edt(~component)
+        ring_in = near & (depth_in > 2) & (depth_in <= 6)
+        ring_out = near & (depth_out > 2) & (depth_out <= 6) & ~known[box]
+        if ring_in.sum() < 8 or ring_out.sum() < 8:
             continue
-        steepness = float(np.median(gradient[box][outline]))
-        logger.debug("pale part of %d px: outline gradient %.2f (needs %.2f)", new.sum(), steepness, edge_level)
-        if steepness >= edge_level:
-            accepted[box] |= new
-    if not accepted.any() or not strong.any():
-        return accepted
-    # Join the pale parts to the strong ones across the halo zone, where the guard left a strip out.
-    reach = HALO_RADIUS + 1
-    bridge = (distance > low) & _dilate(accepted, reach) & _dilate(strong, reach)
-    return accepted | bridge
+        step = float(np.median(smooth[box][ring_in]) - np.median(smooth[box][ring_out]))
+        logger.debug("faint part of %d px: step %.2f (needs %.2f)", new.sum(), step, FAINT_STEP)
+        accepted[index] = step >= FAINT_STEP
+    if not accepted.any():
+        return none
+    # The silhouette: everything above the threshold that holds a kept part, without the halo guard (which cuts
+    # channels into a white garment beside its print), holes filled, less the smoothing's outward spread.
+    outline_labels, _ = ndi.label(_clean(smooth > faint, unit, keep_all=True))
+    holding = np.unique(outline_labels[accepted[labels] & (outline_labels > 0)])
+    silhouette = ndi.binary_fill_holes(np.isin(outline_labels, holding) | accepted[labels])
+    return _erode(silhouette, float(unit)) & ~known
+
+
+def _border_values(values: np.ndarray) -> np.ndarray:
+    """The values of the border strip (``BORDER_FRACTION`` of the short side) of a 2-D map."""
+    height, width = values.shape
+    strip = max(2, round(BORDER_FRACTION * min(height, width)))
+    return np.concatenate([values[:strip].ravel(), values[-strip:].ravel(), values[:, :strip].ravel(),
+                           values[:, -strip:].ravel()])
+
+
+def _close_stripes(mask: np.ndarray) -> np.ndarray:
+    """Close short vertical gaps (at most ``STRIPE_FRACTION`` of the garment's height) between garment pixels of one
+    column: the bays that stripes of the backdrop's colour cut into a garment's sides."""
+    rows = np.flatnonzero(mask.any(axis=1))
+    if len(rows) == 0:
+        return mask
+    length = max(3, round(STRIPE_FRACTION * (rows[-1] - rows[0] + 1)))
+    structure = np.ones((2 * length + 1, 1), bool)
+    closed = ndi.binary_closing(np.pad(mask, ((length, length), (0, 0))), structure=structure)[length:-length]
+    return mask | closed
 
 
 def _colour_gradient(pixels: np.ndarray) -> np.ndarray:
