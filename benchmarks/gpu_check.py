@@ -256,7 +256,7 @@ def part_pipeline(args: argparse.Namespace, emit: Emitter) -> None:
     try:
         import mediapipe  # noqa: F401
     except Exception as exc:
-        emit("MediaPipe", f"not importable ({_error(exc)}): run benchmarks/gpu_carry.py and carry .gpu_carry",
+        emit("MediaPipe", f"not importable ({_error(exc)}); run benchmarks/gpu_carry.py, carry .gpu_carry",
              SKIP if args.device == "cpu" else FAIL)
         return
     from vton_zoo import TryOnPipeline, list_models
@@ -362,8 +362,8 @@ def _pytest_rows(junit: Path, device: str) -> list[dict]:
 
 
 def _carried_site(tmp: Path) -> str | None:
-    """Unpack the trimmed MediaPipe wheel of .gpu_carry when this Python has no MediaPipe; its folder, else None."""
-    wheel = CARRY / "mediapipe.zip"
+    """Unpack .gpu_carry's MediaPipe + protobuf when this Python cannot import MediaPipe; the folder, else None."""
+    wheel = CARRY / "pipeline_site.zip"
     if not wheel.is_file():
         return None
     probe = subprocess.run([sys.executable, "-c", "import mediapipe"], capture_output=True, timeout=120)
@@ -446,8 +446,10 @@ def main(argv: list[str] | None = None) -> int:
     tmp = Path(tempfile.mkdtemp(prefix="gpu_check-"))
     log_path = out / "gpu_check.log"
     env = dict(os.environ, PYTHONUNBUFFERED="1", VTON_ZOO_HOME=str(tmp / "home"))
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
     site = _carried_site(tmp) if "pipeline" in args.parts else None
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), site, env.get("PYTHONPATH")) if p)
+    # only the pipeline part sees the carried packages (they bring an older protobuf)
+    pipeline_env = dict(env, PYTHONPATH=os.pathsep.join([site, env["PYTHONPATH"]])) if site else env
     if "VTON_PARITY_FIXTURES" not in env and (CARRY / "parity").is_dir():
         env["VTON_PARITY_FIXTURES"] = str(CARRY / "parity")
     person, garment = _photos(args) if "pipeline" in args.parts else ("", "")
@@ -488,7 +490,7 @@ def main(argv: list[str] | None = None) -> int:
             if label != "tests":
                 argv = argv + ["--result", str(result_file)]
             print(f"# {label}: limit {limit:.0f} s", flush=True)
-            rc, seconds, timed_out = _run_group(argv, env, limit, log)
+            rc, seconds, timed_out = _run_group(argv, pipeline_env if label == "pipeline" else env, limit, log)
             part_rows = _pytest_rows(tmp / "junit.xml", device) if label == "tests" else _read_rows(result_file)
             if timed_out:
                 part_rows.append({"part": label, "item": "time limit", "result": f"stopped after {seconds:.0f} s "
