@@ -363,3 +363,26 @@ def test_real_source(name, kind, home, monkeypatch):
     monkeypatch.setattr(type(spec.weights), "live_sources", lambda self: (source,))
     folder = weights.download_official(name)
     assert weights.verify(name).ok and folder == weights.install_dir(name)
+
+
+def test_rmgn_tar_archive_at_depth(home, tmp_path):
+    """RMGN's Drive archive may be a tar as well as a zip: files found by name at any depth, loaded strictly."""
+    import tarfile
+
+    from safetensors.torch import load_file
+
+    parts = recipe_state_dicts(load_fixture(FIXTURE_ROOT / "rmgn"))
+    archive = tmp_path / "RMGN.tar"
+    with tarfile.open(archive, "w") as tar:
+        for part in ("warp", "gen"):
+            name = tmp_path / f"RMGN_{part}_epoch_030.pth"
+            torch.save(parts[part], name)
+            tar.add(name, f"RMGN-VITON/checkpoints/RMGN_{part}_epoch_030.pth")
+            name.unlink()
+    folder = weights.install_local("rmgn", [archive])
+    archive.unlink()
+    saved = load_file(str(folder / "model.safetensors"))
+    for part, state in parts.items():
+        for key, value in state.items():
+            assert torch.equal(saved[f"{part}.{key}"], value), key
+    assert weights.verify("rmgn").ok and _leftovers(home) == []

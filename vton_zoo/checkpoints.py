@@ -386,16 +386,18 @@ def check_parts(parts: Sequence[str], model: torch.nn.Module) -> None:
 def archive_kind(path: str | os.PathLike) -> str | None:
     """``"zip"``, ``"tar"`` (plain or compressed) or ``None``, by content rather than by name."""
     path = Path(path)
+    try:  # tar first: a tar whose last member is a zip (torch's format) also passes zipfile's end-of-file check
+        if tarfile.is_tarfile(path):
+            return "tar"
+    except (OSError, tarfile.TarError):
+        pass
     if zipfile.is_zipfile(path):
         # torch.save's own format is a zip too: it holds `<name>/data.pkl`, which no release archive does.
         with zipfile.ZipFile(path) as archive:
             if any(n.endswith("/data.pkl") or n == "data.pkl" for n in archive.namelist()):
                 return None
         return "zip"
-    try:
-        return "tar" if tarfile.is_tarfile(path) else None
-    except (OSError, tarfile.TarError):
-        return None
+    return None
 
 
 def _pick(candidates: list[str], want: str, hints: Sequence[str]) -> str:
