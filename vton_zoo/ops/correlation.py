@@ -14,8 +14,9 @@ readable reference; memory stays O(C*H*W) per displacement either way.
 kernel), on torch's current stream. ``impl="auto"`` picks CuPy for CUDA tensors when it works, else the torch path.
 
 Self-check (``impl="auto"`` only): the first time CuPy would run for a (device, kernel dtype, max_displacement,
-stride), ``CheckedKernel`` runs forward and backward of both paths on a small random input (``SELFCHECK_SHAPE``,
-a private generator: the global RNGs are untouched) and compares the output and both gradients. CuPy is used for that
+stride), ``CheckedKernel`` runs forward and backward of CuPy and of the PyTorch path (in float64, so TF32 settings
+cannot blur the reference) on a small random input (``SELFCHECK_SHAPE``, a private generator: the global RNGs are
+untouched) and compares the output and both gradients. CuPy is used for that
 key only when the largest difference, relative to the largest |value| of the PyTorch result, is within
 ``SELFCHECK_TOLERANCE`` (1e-4 for float32, 1e-2 for float16, whose outputs are rounded to 2^-11); otherwise one
 warning with the measured error (or the kernel's exception) is logged and the key stays on the PyTorch path for the
@@ -51,9 +52,10 @@ SELFCHECK_ENV = "VTON_ZOO_CUPY_SELFCHECK"
 #: partial last block in both kernels), H and W are not multiples of 32, and 11 >= 2 * 4 + 1 rows so even d=4 has
 #: interior and border pixels.
 SELFCHECK_SHAPE = (2, 32, 11, 13)
-#: Largest |kernel - PyTorch| allowed, relative to the largest |PyTorch value|, per kernel dtype. float32: both sum 32
-#: products in float32 in different orders (about 1e-7); float16: both round float32 sums to float16 (one unit in
-#: the last place is up to 2^-10 of the largest value). A wrong index moves whole elements: errors of order 0.1-1.
+#: Largest |kernel - PyTorch| allowed, relative to the largest |PyTorch value|, per kernel dtype; the PyTorch side is
+#: computed in float64 from the same inputs. float32: the kernel sums 32 products in float32 (about 1e-7); float16:
+#: the kernel rounds its float32 sums to float16 (half a unit in the last place is up to 2^-11 of the largest value).
+#: A wrong index moves whole elements: errors of order 0.1-1.
 SELFCHECK_TOLERANCE = {torch.float32: 1e-4, torch.float16: 1e-2}
 
 
@@ -142,7 +144,7 @@ class CheckedKernel:
     Args:
         kernel: ``kernel(first, second, max_displacement, stride)`` with autograd (the CuPy kernels in production;
             tests pass stand-ins that are right, wrong or raise, on CPU tensors).
-        reference: the trusted implementation, same call with keywords (``correlation_torch``).
+        reference: the trusted implementation, same call with keywords (``correlation_torch``); run in float64.
         unavailable: ``unavailable(dtype)`` says why the kernel cannot run at all ('' when it can); warned once per
             reason, without a self-check.
         device_types: the device types the kernel is for (``("cuda",)`` in production).
@@ -213,11 +215,14 @@ class CheckedKernel:
                 second = torch.randn(SELFCHECK_SHAPE, generator=generator).to(device, dtype)
                 grad = torch.randn((batch, n * n, height, width), generator=generator).to(device, dtype)
                 results = []
-                for run in (lambda a, b: self.kernel(a, b, max_displacement, stride),
-                            lambda a, b: self.reference(a, b, max_displacement=max_displacement, stride=stride)):
-                    a, b = first.clone().requires_grad_(True), second.clone().requires_grad_(True)
+                # the reference in float64: exact whatever the matmul precision settings (TF32) say
+                for run_dtype, run in ((dtype, lambda a, b: self.kernel(a, b, max_displacement, stride)),
+                                       (torch.float64, lambda a, b: self.reference(
+                                           a, b, max_displacement=max_displacement, stride=stride))):
+                    a = first.to(run_dtype, copy=True).requires_grad_(True)
+                    b = second.to(run_dtype, copy=True).requires_grad_(True)
                     out = run(a, b)
-                    results.append((out, *torch.autograd.grad(out, (a, b), grad)))
+                    results.append((out, *torch.autograd.grad(out, (a, b), grad.to(run_dtype))))
                 error = max(_relative_error(got, ref) for got, ref in zip(*results))
                 if device.type == "cuda":
                     torch.cuda.synchronize(device)
