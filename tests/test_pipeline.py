@@ -203,6 +203,28 @@ def test_bad_options():
     assert unusual.resolution == (384, 288) and "trained at 256x192" in unusual._static_warnings()[-1]
 
 
+def test_category_detected_given_and_refused():
+    pipe = _pipe("tps-baseline", (256, 192))
+    auto = pipe(VITON_PERSON, VITON_GARMENT, intermediates=False)
+    assert auto.category == "upper" and auto.category_reason.startswith("detected from the garment photo")
+    assert pipe.detect_category(VITON_GARMENT) == ("upper", auto.category_reason.split(": ", 1)[1])
+    given = pipe(VITON_PERSON, VITON_GARMENT, category="Dress", intermediates=False)
+    assert given.category == "dress" and given.category_reason == "given"
+    # A lower-body garment is framed whole: the crop reaches the feet, below the upper-body crop.
+    lower = pipe(HD_PERSON, HD_GARMENT, category="lower_body", intermediates=False)
+    upper = pipe(HD_PERSON, HD_GARMENT, category="upper", intermediates=False)
+    assert lower.category == "lower" and lower.framing.box[3] >= upper.framing.box[3]
+    with pytest.raises(ValueError, match="unknown garment category 'hat'"):
+        pipe(VITON_PERSON, VITON_GARMENT, category="hat")
+    with pytest.raises(ValueError, match=r"cp-vton takes upper-body garment only.*dress: it was given as such.*"
+                                         r"use a method that takes them \(.*tps-baseline"):
+        _pipe("cp-vton")(VITON_PERSON, VITON_GARMENT, category="dress")
+    batch = pipe.batch([(VITON_PERSON, VITON_GARMENT)] * 2, category=["auto", "lower"], intermediates=False)
+    assert [r.category for r in batch] == ["upper", "lower"]
+    with pytest.raises(ValueError, match="one per pair"):
+        pipe.batch([(VITON_PERSON, VITON_GARMENT)] * 2, category=["upper"])
+
+
 def test_flow_to_rgb():
     height, width = 32, 48
     ys, xs = torch.meshgrid(torch.linspace(-1, 1, height), torch.linspace(-1, 1, width), indexing="ij")
@@ -238,7 +260,10 @@ def test_cli_tryon_writes_the_image(tmp_path):
     assert done.returncode == 0, done.stderr
     assert Image.open(out).size == (192, 256)
     assert (steps / "garment_mask.png").is_file() and (steps / "timings.json").is_file()
-    assert "wrote" in done.stdout and "tps-baseline" in done.stdout
+    assert "wrote" in done.stdout and "tps-baseline" in done.stdout and "category upper" in done.stdout
+    given = _cli("tryon", "--model", "tps-baseline", "--person", str(VITON_PERSON), "--garment", str(VITON_GARMENT),
+                 "-o", str(out), "--category", "dress", tmp_path=tmp_path)
+    assert given.returncode == 0 and "category dress" in given.stdout
 
 
 def test_cli_bad_input_exits_2_with_a_message(tmp_path):

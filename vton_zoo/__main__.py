@@ -40,6 +40,9 @@ def _parser() -> argparse.ArgumentParser:
                        help="write the model-resolution image instead of the full-size photo")
     tryon.add_argument("--intermediates", metavar="DIR", default=None,
                        help="also write the intermediate images (garment mask, pose, flow, ...) and timings here")
+    tryon.add_argument("--category", default="auto", choices=("auto", "upper", "lower", "dress"),
+                       help="the garment's category: upper-body, lower-body (trousers, skirts, shorts) or dress; "
+                            "auto (default) detects it from the garment photo")
 
     commands.add_parser("list", help="list the models and whether their weights are installed")
     from .weights_cli import add_parser as add_weights_parser
@@ -71,7 +74,7 @@ def _tryon(args: argparse.Namespace, out) -> int:
     if output.suffix.lower() not in {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff"}:
         raise ValueError(f"output {str(output)!r} must end in an image extension such as .png or .jpg")
     pipe = TryOnPipeline(args.model, device=args.device, weights=args.weights, dtype=args.dtype)
-    result = pipe(args.person, args.garment, full_size=not args.model_size,
+    result = pipe(args.person, args.garment, category=args.category, full_size=not args.model_size,
                   intermediates=args.intermediates is not None)
     output.parent.mkdir(parents=True, exist_ok=True)
     result.image.save(output)
@@ -85,8 +88,8 @@ def _tryon(args: argparse.Namespace, out) -> int:
     for note in result.warnings:
         sys.stderr.write(f"warning: {note}\n")
     timing = ", ".join(f"{stage} {seconds:.2f}s" for stage, seconds in result.timings.items())
-    out.write(f"wrote {output} ({result.image.width}x{result.image.height}) with {result.model} on {result.device}: "
-              f"{timing}\n")
+    out.write(f"wrote {output} ({result.image.width}x{result.image.height}) with {result.model} on {result.device}, "
+              f"category {result.category}: {timing}\n")
     return EXIT_OK
 
 

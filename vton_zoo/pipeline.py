@@ -11,8 +11,11 @@ One call does what the official repos leave to their users::
   (:func:`~vton_zoo.preprocess.pose.assess_person`); person segmentation; framing to the model's aspect ratio around
   the body (:mod:`vton_zoo.preprocess.framing`); the coarse parse on the framed crop.
 - Garment: the optional photo check of :mod:`vton_zoo.preprocess.garment` (a person photo or a busy background
-  handed in as the garment), the garment mask, framing (the garment centred at the model's aspect ratio), and
-  GP-VTON's part masks.
+  handed in as the garment), the garment mask, the garment's category (``upper``, ``lower`` or ``dress``: given by
+  the caller, or detected from the mask's shape by :func:`~vton_zoo.preprocess.garment.garment_category`), framing
+  (the garment centred at the model's aspect ratio), and GP-VTON's part masks. A method that does not take the
+  category (``spec.categories``) is refused with a ``ValueError``; for lower-body garments and dresses the person is
+  framed whole (head to feet) instead of down to mid-thigh.
 - Model: the inputs are built by :func:`~vton_zoo.preprocess.model_inputs.build_model_inputs` from the model's spec;
   a batch of pairs runs through the model once, stacked.
 - Result: the model-resolution image, the image pasted back into the person photo at its original size (only the
@@ -41,7 +44,7 @@ from PIL import Image
 from scipy import ndimage
 
 from .checkpoints import create_model
-from .registry import ModelSpec, get_spec
+from .registry import CATEGORIES, ModelSpec, get_spec, list_models
 from .weights import RANDOM, resolve_for_pipeline
 
 logger = logging.getLogger(__name__)
@@ -83,6 +86,8 @@ class TryOnResult:
         device: where the model ran, e.g. ``"cpu"`` or ``"cuda:0"``.
         warnings: notes for the user (random weights, padded photo, ...).
         framing: the person framing (crop box in the photo, padding, model size), for callers that map points.
+        category: the garment category used: ``"upper"``, ``"lower"`` or ``"dress"``.
+        category_reason: where it came from: ``"given"``, or what the detection saw in the garment photo.
     """
 
     image: Image.Image
@@ -93,6 +98,8 @@ class TryOnResult:
     device: str
     warnings: list[str] = field(default_factory=list)
     framing: Any = None
+    category: str = "upper"
+    category_reason: str = "given"
 
 
 @dataclass
@@ -109,6 +116,8 @@ class _Prepared:
     garment_mask: np.ndarray
     timings: dict[str, float]
     warnings: list[str]
+    category: str
+    category_reason: str
 
 
 class TryOnPipeline:
@@ -185,14 +194,17 @@ class TryOnPipeline:
 
     # --- calls ------------------------------------------------------------------------------------------------------
 
-    def __call__(self, person: Any, garment: Any, *, full_size: bool = True, intermediates: bool = True,
-                 paste: Paste = "region") -> TryOnResult:
+    def __call__(self, person: Any, garment: Any, *, category: str | None = None, full_size: bool = True,
+                 intermediates: bool = True, paste: Paste = "region") -> TryOnResult:
         """Try ``garment`` on ``person``.
 
         Args:
             person: the person photo: a path, bytes, a file object, a PIL image or a numpy array (see
                 :func:`vton_zoo.preprocess.io.load_image`).
             garment: the garment product shot, same kinds.
+            category: the garment's category, ``"upper"``, ``"lower"`` (trousers, skirts, shorts) or ``"dress"``
+                (:data:`vton_zoo.registry.CATEGORIES`); ``None`` or ``"auto"`` (default) detects it from the garment
+                photo's shape (:func:`~vton_zoo.preprocess.garment.garment_category`). The result says which was used.
             full_size: return the person photo at its original size with the try-on pasted in (default), or the
                 model-resolution image.
             intermediates: also return the intermediate images (a little slower).
@@ -201,17 +213,24 @@ class TryOnPipeline:
                 framed crop.
 
         Raises:
-            ValueError: a bad person or garment photo; the message names the problem.
+            ValueError: a bad person or garment photo, an unknown category, or a category the method does not take
+                (given or detected); the message names the problem.
         """
-        return self._run([(person, garment)], full_size=full_size, intermediates=intermediates, paste=paste,
-                         single=True)[0]
+        wanted = _resolve_category(category)
+        return self._run([(person, garment)], [wanted], full_size=full_size, intermediates=intermediates,
+                         paste=paste, single=True)[0]
 
-    def batch(self, pairs: Iterable[tuple[Any, Any]], *, full_size: bool = True, intermediates: bool = True,
-              paste: Paste = "region") -> list[TryOnResult]:
+    def batch(self, pairs: Iterable[tuple[Any, Any]], *, category: str | Sequence[str | None] | None = None,
+              full_size: bool = True, intermediates: bool = True, paste: Paste = "region") -> list[TryOnResult]:
         """Try on several (person, garment) pairs; the model runs once on the stacked batch.
 
+        Args:
+            pairs: (person, garment) pairs, each as in :meth:`__call__`.
+            category: one category for every pair (``None``/``"auto"``: detected per pair), or one per pair.
+
         Raises:
-            ValueError: a malformed ``pairs``, or a bad photo; the message starts with ``"pair <index>: "``.
+            ValueError: a malformed ``pairs`` or ``category``, or a bad photo; the message starts with
+                ``"pair <index>: "``.
         """
         if isinstance(pairs, (str, bytes)) or not isinstance(pairs, Iterable):
             raise ValueError(f"pairs must be a sequence of (person, garment) pairs, got {type(pairs).__name__}")
@@ -219,11 +238,32 @@ class TryOnPipeline:
         for index, pair in enumerate(pairs):
             if not isinstance(pair, (tuple, list)) or len(pair) != 2:
                 raise ValueError(f"pair {index}: expected a (person, garment) pair, got {type(pair).__name__}")
+        if category is None or isinstance(category, str):
+            wanted = [_resolve_category(category)] * len(pairs)
+        else:
+            wanted = list(category)
+            if len(wanted) != len(pairs):
+                raise ValueError(f"category must be one value or one per pair ({len(pairs)}), got {len(wanted)}")
+            wanted = [_resolve_category(value) for value in wanted]
         if not pairs:
             return []
-        return self._run(pairs, full_size=full_size, intermediates=intermediates, paste=paste, single=False)
+        return self._run(pairs, wanted, full_size=full_size, intermediates=intermediates, paste=paste, single=False)
 
-    def _run(self, pairs: list, *, full_size: bool, intermediates: bool, paste: Paste,
+    def detect_category(self, garment: Any) -> tuple[str, str]:
+        """The category this pipeline would use for ``garment`` with ``category="auto"``: ``(category, reason)``.
+
+        Runs the garment photo's checks and mask (no person, no model); a ``ValueError`` for a photo that cannot be
+        used. It does not check that this pipeline's method takes the category.
+        """
+        from .preprocess import garment as garment_module
+        from .preprocess.io import load_image
+
+        garment_small = _shrink(load_image(garment, role="garment"), max(GARMENT_WORK_SIDE, *self.resolution))
+        garment_module.check_garment_photo(garment_small)
+        guess = garment_module.garment_category(garment_module.garment_mask(garment_small))
+        return guess.category, guess.reason
+
+    def _run(self, pairs: list, categories: list[str | None], *, full_size: bool, intermediates: bool, paste: Paste,
              single: bool) -> list[TryOnResult]:
         if paste not in ("region", "crop"):
             raise ValueError(f"paste must be 'region' or 'crop', got {paste!r}")
@@ -232,9 +272,9 @@ class TryOnPipeline:
         need_parse = self.recipe != "photos" or intermediates or (full_size and paste == "region")
 
         prepared: list[_Prepared] = []
-        for index, (person, garment) in enumerate(pairs):
+        for index, ((person, garment), category) in enumerate(zip(pairs, categories)):
             try:
-                prepared.append(self._prepare(person, garment, need_parse=need_parse))
+                prepared.append(self._prepare(person, garment, category, need_parse=need_parse))
             except ValueError as err:
                 if single:
                     raise
@@ -269,7 +309,7 @@ class TryOnPipeline:
 
     # --- preprocessing ----------------------------------------------------------------------------------------------
 
-    def _prepare(self, person: Any, garment: Any, *, need_parse: bool) -> _Prepared:
+    def _prepare(self, person: Any, garment: Any, category: str | None, *, need_parse: bool) -> _Prepared:
         from .preprocess import garment as garment_module
         from .preprocess.framing import frame_garment, frame_person
         from .preprocess.io import load_image
@@ -285,14 +325,36 @@ class TryOnPipeline:
         garment_rgb = load_image(garment, role="garment")
         timings["read_inputs"] = time.perf_counter() - start
 
-        # Person: one person, torso visible; mask; framing; analysis at the working resolution.
+        # Garment: checks, mask, category, framing, parts (first: the category decides how the person is framed).
+        start = time.perf_counter()
+        garment_small = _shrink(garment_rgb, max(GARMENT_WORK_SIDE, *self.resolution))
+        # A person photo or a busy background handed in as the garment: refused with a message saying what to upload.
+        garment_module.check_garment_photo(garment_small)
+        mask_small = garment_module.garment_mask(garment_small)
+        if category is None:
+            guess = garment_module.garment_category(mask_small)
+            category, reason = guess.category, f"detected from the garment photo: {guess.reason}"
+        else:
+            reason = "given"
+        self._check_category(category, reason)
+        garment_framing = frame_garment(garment_small, mask_small, self.resolution)
+        garment_crop = garment_framing.crop(garment_small)
+        garment_mask = garment_framing.crop_mask(mask_small) >= 0.5
+        if not garment_mask.any():
+            raise ValueError("no garment found in the garment photo after framing it")
+        parts = garment_module.garment_parts(garment_mask) if self.recipe.startswith("gp-vton") else None
+        timings["garment"] = time.perf_counter() - start
+
+        # Person: one person, torso visible; mask; framing (whole for lower-body garments and dresses); analysis at the
+        # working resolution.
         start = time.perf_counter()
         pose = estimate_pose(person_rgb)
         check = assess_person(person_rgb, pose=pose)
         if not check.ok:
             raise ValueError(check.message)
         person_mask = segment_person(person_rgb, pose=pose)
-        framing = frame_person(person_rgb, self.resolution, pose=pose, person_mask=person_mask)
+        extent = "upper" if category == "upper" else "full"
+        framing = frame_person(person_rgb, self.resolution, pose=pose, person_mask=person_mask, extent=extent)
         if any(framing.padding):
             warnings.append("The person photo was padded at the sides to the model's aspect ratio "
                             f"({self.resolution[1]}:{self.resolution[0]}); a photo with more room around the person "
@@ -304,28 +366,12 @@ class TryOnPipeline:
         if need_parse:
             parse_work = coarse_parse(person_work, pose_work, work.crop_mask(person_mask))
         keypoints_work = pose_work.body25
-        timings["person"] = time.perf_counter() - start
-
-        # Garment: checks, mask, framing, parts.
-        start = time.perf_counter()
-        garment_small = _shrink(garment_rgb, max(GARMENT_WORK_SIDE, *self.resolution))
-        # A person photo or a busy background handed in as the garment: refused with a message saying what to upload.
-        garment_module.check_garment_photo(garment_small)
-        mask_small = garment_module.garment_mask(garment_small)
-        garment_framing = frame_garment(garment_small, mask_small, self.resolution)
-        garment_crop = garment_framing.crop(garment_small)
-        garment_mask = garment_framing.crop_mask(mask_small) >= 0.5
-        if not garment_mask.any():
-            raise ValueError("no garment found in the garment photo after framing it")
-        parts = garment_module.garment_parts(garment_mask) if self.recipe.startswith("gp-vton") else None
-        timings["garment"] = time.perf_counter() - start
 
         # Model inputs (the builders bring the working-resolution person to the model's resolution).
-        start = time.perf_counter()
         inputs = build_model_inputs(self.spec, person=person_work, garment=garment_crop, garment_mask=garment_mask,
                                     keypoints=keypoints_work, parse=parse_work, garment_parts=parts,
-                                    size=self.resolution)
-        timings["person"] += time.perf_counter() - start
+                                    size=self.resolution, category=category)
+        timings["person"] = time.perf_counter() - start
 
         model_h, model_w = self.resolution
         work_h = work.size[0]
@@ -337,7 +383,19 @@ class TryOnPipeline:
         keypoints[:, :2] *= model_h / work_h
         return _Prepared(inputs=inputs, person=person_rgb, framing=framing, person_crop=person_crop,
                          keypoints=keypoints, parse=parse_model, garment_crop=garment_crop, garment_mask=garment_mask,
-                         timings=timings, warnings=warnings)
+                         timings=timings, warnings=warnings, category=category, category_reason=reason)
+
+    def _check_category(self, category: str, reason: str) -> None:
+        """A ``ValueError`` when this pipeline's method does not take garments of ``category``."""
+        if category in self.spec.categories:
+            return
+        takes = ", ".join(_CATEGORY_WORDS[c] for c in self.spec.categories)
+        others = [name for name in list_models() if category in get_spec(name).categories]
+        how = "it was given as such" if reason == "given" else f"the garment photo looks like one ({reason})"
+        hint = f"use a method that takes them ({', '.join(others)})" if others else "no method here takes them"
+        override = "" if reason == "given" else ", or pass the category yourself if the detection is wrong"
+        raise ValueError(f"{self.name} takes {takes} only, and this garment is a {_CATEGORY_WORDS[category]}: {how}; "
+                         f"{hint}{override}")
 
     def _work_size(self, framing) -> tuple[int, int]:
         """The model's resolution times the largest integer factor that stays within the crop's own pixels and
@@ -370,7 +428,8 @@ class TryOnPipeline:
         shown = self._intermediates(item, outputs) if intermediates else {}
         return TryOnResult(image=Image.fromarray(image), model_image=Image.fromarray(model_image),
                            intermediates=shown, timings={}, model=self.name, device=str(self.device),
-                           warnings=item.warnings, framing=item.framing)
+                           warnings=item.warnings, framing=item.framing, category=item.category,
+                           category_reason=item.category_reason)
 
     def _paste_region(self, item: _Prepared, outputs: dict[str, torch.Tensor]) -> np.ndarray | None:
         """Soft mask at the model's resolution of what the try-on changes: the old garment, neck and arms of the
@@ -379,8 +438,13 @@ class TryOnPipeline:
 
         if item.parse is None:
             return None
-        changed = np.isin(item.parse, [labels.UPPER_GARMENT, labels.NECK, labels.RIGHT_ARM, labels.LEFT_ARM,
-                                       labels.RIGHT_HAND, labels.LEFT_HAND])
+        wanted = {labels.UPPER_GARMENT, labels.NECK, labels.RIGHT_ARM, labels.LEFT_ARM, labels.RIGHT_HAND,
+                  labels.LEFT_HAND}
+        if item.category == "lower":
+            wanted = {labels.LOWER_BODY}
+        elif item.category == "dress":
+            wanted |= {labels.LOWER_BODY}
+        changed = np.isin(item.parse, sorted(wanted))
         for name in ("warped_mask", "composite_mask"):
             value = outputs.get(name)
             if value is not None and value.dim() == 4 and value.shape[1] == 1 and value.shape[-2:] == changed.shape:
@@ -489,6 +553,27 @@ def _colorize_labels(values: np.ndarray) -> np.ndarray:
     palette = np.asarray(labels.PARSE_PALETTE, np.uint8)
     index = np.clip(np.rint(np.nan_to_num(values)), 0, None).astype(np.int64) % len(palette)
     return palette[index]
+
+
+_CATEGORY_WORDS = {"upper": "upper-body garment", "lower": "lower-body garment", "dress": "dress"}
+# Other spellings of the categories (DressCode's folder names).
+_CATEGORY_ALIASES = {"upper_body": "upper", "lower_body": "lower", "dresses": "dress", "top": "upper",
+                     "tops": "upper", "bottom": "lower", "bottoms": "lower"}
+
+
+def _resolve_category(category: Any) -> str | None:
+    """``None`` for automatic detection (``None``, ``""`` or ``"auto"``), else one of ``CATEGORIES``."""
+    if category is None:
+        return None
+    if not isinstance(category, str):
+        raise ValueError(f"category must be 'auto' or one of {', '.join(CATEGORIES)}, got {category!r}")
+    name = category.strip().lower()
+    if name in ("", "auto"):
+        return None
+    name = _CATEGORY_ALIASES.get(name, name)
+    if name not in CATEGORIES:
+        raise ValueError(f"unknown garment category {category!r}: use 'auto' or one of {', '.join(CATEGORIES)}")
+    return name
 
 
 def _shrink(image: np.ndarray, max_side: int) -> np.ndarray:

@@ -96,6 +96,8 @@ SPEC = ModelSpec(
         "pose": types.mask("COCO-18 keypoint heatmaps in [0, 1]: a Gaussian with peak 1 at each visible keypoint, all "
                            "zeros for a missing one (the keypoint is read back as the centroid of the map's top half)",
                            NUM_KEYPOINTS),
+        "garment_type": types.mask("garment category as a constant map (GP-VTON's DressCode convention): 1/3 upper "
+                                   "body, 2/3 lower body (trousers, skirts, shorts), 1 dress"),
     },
     outputs={
         "warped_garment": types.image("garment warped onto the person (torso and sleeve TPS), [-1, 1]"),

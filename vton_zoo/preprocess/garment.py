@@ -32,6 +32,7 @@ wearing the garment) and a garment on a background that cannot be separated.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
@@ -546,6 +547,132 @@ def _refine_edges(
     touching = np.unique(labels[region & refined])
     refined = np.isin(labels, touching[touching > 0])
     return _main_components(refined)
+
+
+# --- garment category -----------------------------------------------------------------------------------------------
+
+#: Legs: in the rows between 80 % and 97 % of the garment's height, this share must hold exactly two runs, each at
+#: least ``LEG_MIN_WIDTH`` of the garment's width and together ``LEGS_MIN_WIDTH``...
+LEG_ROWS_SHARE = 0.6
+LEG_MIN_WIDTH = 0.18
+LEGS_MIN_WIDTH = 0.5
+#: ...the crotch (where, going up, the two runs join) at most this far down (trousers 0.2-0.35, shorts up to ~0.75;
+#: bell sleeves hanging below a top's hem "join" at the hem, ~0.85)...
+MAX_CROTCH = 0.8
+#: ...and a waistband: the top rows spanning at least this share of the width (a top's shoulders span less than its
+#: sleeves: 0.2-0.5 on the dataset shots; trousers 0.65-0.9).
+MIN_WAIST_WIDTH = 0.55
+#: A dress is long for its body: length over the median width of the central run at 30-60 % of the height at least
+#: ``DRESS_LENGTH`` (dataset dresses 2.8-3.8, tops up to 2.6) and height over width at least ``DRESS_ASPECT``.
+DRESS_LENGTH = 2.7
+DRESS_ASPECT = 1.5
+#: A skirt: no legs, no neckline dip (the top contour at the centre at most ``SKIRT_MAX_DIP`` of the width below its
+#: highest point), one run at the top spanning at least ``SKIRT_MIN_WAIST`` of the width, never narrower further down,
+#: and height over width within ``SKIRT_ASPECT`` (a tube top is wider than tall).
+SKIRT_MAX_DIP = 0.02
+SKIRT_MIN_WAIST = 0.5
+SKIRT_ASPECT = (0.75, 3.5)
+
+
+@dataclass(frozen=True)
+class CategoryGuess:
+    """What :func:`garment_category` found.
+
+    Attributes:
+        category: ``"upper"``, ``"lower"`` or ``"dress"`` (the categories of :data:`vton_zoo.registry.CATEGORIES`).
+        kind: a finer word for messages: ``"trousers"``, ``"shorts"``, ``"skirt"``, ``"dress"`` or ``"top"``.
+        reason: why, in a few words (the shape features that decided).
+    """
+
+    category: str
+    kind: str
+    reason: str
+
+
+def garment_category(mask: np.ndarray) -> CategoryGuess:
+    """The garment category of a product shot, from the shape of its garment mask.
+
+    Shape rules (measured on the mask's bounding box; thresholds are the module constants above):
+
+    - **lower, trousers or shorts**: two legs: the bottom rows hold two wide runs that join going up at a crotch,
+      below a waistband spanning the width;
+    - **lower, skirt**: no neckline, no straps or sleeves: a single run across the top (the waistband) that only
+      widens downwards, and not much taller than wide;
+    - **dress**: long for its body: the length is several times the width of the central run at mid-height, and the
+      garment is clearly taller than wide;
+    - **upper**: everything else (tops, shirts, jackets).
+
+    Args:
+        mask: the garment mask ``(H, W)`` (bool, or float thresholded at 0.5), e.g. from :func:`garment_mask`.
+
+    Raises:
+        ValueError: the mask is not 2-D or is empty.
+    """
+    mask = _as_mask(mask)
+    ys, xs = np.nonzero(mask)
+    top, bottom, left, right = int(ys.min()), int(ys.max()), int(xs.min()), int(xs.max())
+    height, width = bottom - top + 1, right - left + 1
+    min_run = max(2, round(0.02 * width))
+    rows = [_runs(mask[y], min_run) for y in range(top, bottom + 1)]
+    aspect = height / width
+
+    # Legs.
+    def is_leg_row(runs: list[tuple[int, int]]) -> bool:
+        widths = [end - start + 1 for start, end in runs]
+        return len(runs) == 2 and min(widths) >= LEG_MIN_WIDTH * width and sum(widths) >= LEGS_MIN_WIDTH * width
+
+    leg_rows = rows[int(0.8 * height): max(int(0.8 * height) + 1, int(0.97 * height))]
+    leg_share = float(np.mean([is_leg_row(runs) for runs in leg_rows]))
+    top_rows = rows[: max(1, round(0.05 * height))]
+    waist = float(np.mean([(runs[-1][1] - runs[0][0] + 1) / width if runs else 0.0 for runs in top_rows]))
+    if leg_share >= LEG_ROWS_SHARE and waist >= MIN_WAIST_WIDTH:
+        crotch = int(0.9 * height)
+        while crotch > 0 and len(rows[crotch]) >= 2:
+            crotch -= 1
+        crotch_share = crotch / height
+        if crotch_share <= MAX_CROTCH:
+            kind = "trousers" if (height - crotch) >= 1.2 * waist * width else "shorts"  # leg length vs waist
+            return CategoryGuess("lower", kind, f"two legs joining at {crotch_share:.0%} of the height below a "
+                                                f"waistband ({kind})")
+
+    # Skirt.
+    has = mask.any(axis=0)
+    top_contour = np.where(has, np.argmax(mask, axis=0), bottom)
+    centre = (left + right) // 2
+    band = top_contour[max(left, centre - round(0.05 * width)): centre + round(0.05 * width) + 1]
+    dip = (float(band.min()) - top) / width
+    widths = np.array([(runs[-1][1] - runs[0][0] + 1) if runs else 0 for runs in rows], np.float64)
+    single_top = all(len(runs) == 1 for runs in top_rows)
+    widening = bool(np.all(widths[round(0.1 * height):] >= 0.95 * widths[: round(0.1 * height) + 1].max()))
+    if (dip <= SKIRT_MAX_DIP and single_top and waist >= SKIRT_MIN_WAIST and widening
+            and SKIRT_ASPECT[0] <= aspect <= SKIRT_ASPECT[1]):
+        return CategoryGuess("lower", "skirt", "a waistband across the top that only widens downwards, no neckline "
+                                               "(skirt)")
+
+    # Dress.
+    central = []
+    column = int(np.median([(runs[0][0] + runs[-1][1]) / 2 for runs in rows[int(0.5 * height): int(0.9 * height)]
+                            if runs] or [centre]))
+    for y in range(top + int(0.3 * height), top + int(0.6 * height)):
+        run = _torso_run(mask[y], column, max_gap=0.0)
+        if run is not None and run[2]:
+            central.append(run[1] - run[0] + 1)
+    length_ratio = height / float(np.median(central)) if central else 0.0
+    if length_ratio >= DRESS_LENGTH and aspect >= DRESS_ASPECT:
+        return CategoryGuess("dress", "dress", f"long for its body: {length_ratio:.1f} times its width at the waist "
+                                               "(dress)")
+    return CategoryGuess("upper", "top", "no legs, not long enough for a dress (top)")
+
+
+def _runs(row: np.ndarray, min_length: int) -> list[tuple[int, int]]:
+    """``(start, end)`` (inclusive) of the runs of True in ``row`` at least ``min_length`` long."""
+    columns = np.flatnonzero(row)
+    if columns.size == 0:
+        return []
+    breaks = np.flatnonzero(np.diff(columns) > 1)
+    starts = np.concatenate([[columns[0]], columns[breaks + 1]])
+    ends = np.concatenate([columns[breaks], [columns[-1]]])
+    return [(int(a), int(b)) for a, b in zip(starts, ends) if b - a + 1 >= min_length]
 
 
 # --- garment parts (GP-VTON) ----------------------------------------------------------------------------------------

@@ -2,7 +2,8 @@
 
 The per-model recipes live in :mod:`.daflow_inputs`, :mod:`.gpvton_inputs` and :mod:`.cpvton_inputs`; the PF-AFN
 family (PF-AFN, DM-VTON, RMGN) only needs the photos and the garment mask resized; ``tps-baseline`` takes the photos,
-the garment mask, the one-hot coarse parse and COCO-18 keypoint heatmaps (:func:`build_tps_inputs`).
+the garment mask, the one-hot coarse parse, COCO-18 keypoint heatmaps and the garment-type map of the garment's
+category (:func:`build_tps_inputs`).
 :func:`build_model_inputs` picks the recipe from the model's ``spec.inputs``, so the result can be passed straight to
 ``model(inputs)``.
 """
@@ -38,7 +39,9 @@ from .daflow_inputs import build_daflow_inputs
 from .gpvton_inputs import build_gpvton_inputs
 
 _PHOTO_INPUTS = frozenset({"person", "garment", "garment_mask"})
-_TPS_INPUTS = _PHOTO_INPUTS | {"parse", "pose"}
+_TPS_INPUTS = _PHOTO_INPUTS | {"parse", "pose", "garment_type"}
+#: The garment-type map's value per category (GP-VTON's DressCode convention: 1/3 upper body, 2/3 lower body, 1 dress).
+GARMENT_TYPE = {"upper": 1.0 / 3.0, "lower": 2.0 / 3.0, "dress": 1.0}
 
 
 def _spec_of(model: str | ModelSpec | Any) -> ModelSpec:
@@ -78,7 +81,7 @@ def build_model_inputs(model: str | ModelSpec | Any, *, person: np.ndarray, garm
                        garment_mask: np.ndarray | None = None, keypoints: np.ndarray | None = None,
                        parse: np.ndarray | None = None,
                        garment_parts: Mapping[str, np.ndarray] | Sequence[np.ndarray] | np.ndarray | None = None,
-                       size: tuple[int, int] | None = None) -> dict[str, torch.Tensor]:
+                       size: tuple[int, int] | None = None, category: str = "upper") -> dict[str, torch.Tensor]:
     """The input dict of ``model`` (float32 tensors ``(1, C, H, W)`` keyed by its ``spec.inputs``).
 
     Args:
@@ -91,6 +94,7 @@ def build_model_inputs(model: str | ModelSpec | Any, *, person: np.ndarray, garm
         garment_parts: left sleeve / torso / right sleeve masks of the garment (GP-VTON), see
             :func:`~vton_zoo.preprocess.gpvton_inputs.build_gpvton_inputs`.
         size: ``(H, W)``; defaults to the model's resolution.
+        category: the garment's category, ``"upper"``, ``"lower"`` or ``"dress"`` (``tps-baseline`` uses it).
 
     Raises:
         ValueError: a missing or malformed argument, or a model with no recipe.
@@ -117,7 +121,7 @@ def build_model_inputs(model: str | ModelSpec | Any, *, person: np.ndarray, garm
         inputs = build_daflow_inputs(person, need(keypoints, "keypoints"), need(parse, "parse"), garment, size=size)
     elif recipe == "tps":
         inputs = build_tps_inputs(person, need(keypoints, "keypoints"), need(parse, "parse"), garment,
-                                  need(garment_mask, "garment_mask"), size=size)
+                                  need(garment_mask, "garment_mask"), size=size, category=category)
     elif recipe == "cp-vton":
         inputs = build_cpvton_inputs(person, need(keypoints, "keypoints"), need(parse, "parse"), garment,
                                      need(garment_mask, "garment_mask"), size=size)
@@ -147,7 +151,8 @@ def pose_heatmaps(keypoints: np.ndarray, size: tuple[int, int], sigma: float | N
 
 
 def build_tps_inputs(person: np.ndarray, keypoints: np.ndarray, parse: np.ndarray, garment: np.ndarray,
-                     garment_mask: np.ndarray, *, size: tuple[int, int] = (512, 384)) -> dict[str, torch.Tensor]:
+                     garment_mask: np.ndarray, *, size: tuple[int, int] = (512, 384),
+                     category: str = "upper") -> dict[str, torch.Tensor]:
     """Everything ``tps-baseline`` takes, from a framed person photo and a garment photo with its mask.
 
     Args:
@@ -157,11 +162,15 @@ def build_tps_inputs(person: np.ndarray, keypoints: np.ndarray, parse: np.ndarra
         garment: garment photo, uint8 RGB ``(hg, wg, 3)``.
         garment_mask: garment mask ``(hg, wg)``, bool or float in [0, 1].
         size: ``(H, W)`` of the tensors.
+        category: the garment's category: ``"upper"``, ``"lower"`` or ``"dress"``.
 
     Returns:
-        ``{"person", "garment", "garment_mask", "parse" (1, 10, H, W) one-hot, "pose" (1, 18, H, W) heatmaps}``.
+        ``{"person", "garment", "garment_mask", "parse" (1, 10, H, W) one-hot, "pose" (1, 18, H, W) heatmaps,
+        "garment_type" (1, 1, H, W) constant: GARMENT_TYPE[category]}``.
     """
     size = check_size(size)
+    if category not in GARMENT_TYPE:
+        raise ValueError(f"category must be one of {', '.join(GARMENT_TYPE)}, got {category!r}")
     person = check_image(person, "person image")
     garment = check_image(garment, "garment image")
     parse = check_parse(parse, person.shape[:2])
@@ -177,4 +186,5 @@ def build_tps_inputs(person: np.ndarray, keypoints: np.ndarray, parse: np.ndarra
         "garment_mask": mask_tensor(resize_mask(mask, size)),
         "parse": channels_tensor(one_hot.astype(np.float32)),
         "pose": channels_tensor(pose_heatmaps(keypoints, size)),
+        "garment_type": mask_tensor(np.full(size, GARMENT_TYPE[category], np.float32)),
     }
