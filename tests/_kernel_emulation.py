@@ -19,6 +19,7 @@ from __future__ import annotations
 import ctypes
 import functools
 import hashlib
+import os
 import shutil
 import subprocess
 import tempfile
@@ -82,19 +83,20 @@ def _library(dtype: torch.dtype, max_displacement: int, stride: int) -> ctypes.C
 def _compile(source: str) -> ctypes.CDLL:
     folder = Path(tempfile.gettempdir()) / "vton_zoo_kernel_emulation"
     folder.mkdir(exist_ok=True)
-    digest = hashlib.sha256(source.encode()).hexdigest()[:16]
+    digest = hashlib.sha256((_FP16_HEADER + source).encode()).hexdigest()[:16]
     library = folder / f"corr_{digest}.so"
-    if not library.is_file():
-        (folder / "cuda_fp16.h").write_text(_FP16_HEADER)
-        source_path = folder / f"corr_{digest}.cpp"
-        source_path.write_text(source)
-        partial = library.with_suffix(f".{id(source)}.tmp")
-        result = subprocess.run([compiler(), "-std=c++17", "-O1", "-shared", "-fPIC", "-Wno-unknown-pragmas",
-                                 "-I", str(folder), str(source_path), "-o", str(partial)],
-                                capture_output=True, text=True, timeout=120)
-        if result.returncode != 0:
-            raise RuntimeError(f"the kernel source does not compile as C++:\n{result.stderr[-4000:]}")
-        partial.replace(library)
+    if not library.is_file():  # each process builds in its own scratch folder, then renames into place
+        with tempfile.TemporaryDirectory(dir=folder) as scratch:
+            (Path(scratch) / "cuda_fp16.h").write_text(_FP16_HEADER)
+            source_path = Path(scratch) / "kernels.cpp"
+            source_path.write_text(source)
+            built = Path(scratch) / "kernels.so"
+            result = subprocess.run([compiler(), "-std=c++17", "-O1", "-shared", "-fPIC", "-Wno-unknown-pragmas",
+                                     "-I", scratch, str(source_path), "-o", str(built)],
+                                    capture_output=True, text=True, timeout=120)
+            if result.returncode != 0:
+                raise RuntimeError(f"the kernel source does not compile as C++:\n{result.stderr[-4000:]}")
+            os.replace(built, library)
     return ctypes.CDLL(str(library))
 
 
