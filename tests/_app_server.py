@@ -38,15 +38,20 @@ def peak_rss_mb(pid: int) -> float:
 
 
 @contextlib.contextmanager
-def running_app(home: Path, log: Path, *, extra_env: dict[str, str] | None = None, startup_timeout: float = 120):
-    """Yield ``(url, process)`` of ``python app.py --port N`` on 127.0.0.1; stopped (by its pid) afterwards."""
+def running_app(home: Path, log: Path, *, extra_env: dict[str, str] | None = None, startup_timeout: float = 120,
+                args: list[str] | None = None):
+    """Yield ``(url, process)`` of ``python app.py --port N [ARGS]`` on 127.0.0.1; stopped (by its pid) afterwards.
+
+    The app runs offline (``VTON_ZOO_OFFLINE``, ``HF_HUB_OFFLINE``) with the drawn examples unless ``extra_env``
+    says otherwise."""
     port = free_port()
     env = {**os.environ, "VTON_ZOO_HOME": str(home), "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1",
            "VTON_ZOO_OFFLINE": "1", "GRADIO_SERVER_NAME": "127.0.0.1", "PYTHONUNBUFFERED": "1",
-           "OMP_NUM_THREADS": os.environ.get("VTON_TEST_THREADS", "2"), **(extra_env or {})}
+           "OMP_NUM_THREADS": os.environ.get("VTON_TEST_THREADS", "2"), "VTON_ZOO_EXAMPLES": "drawn",
+           **(extra_env or {})}
     with open(log, "w") as out:
-        process = subprocess.Popen([sys.executable, "app.py", "--host", "127.0.0.1", "--port", str(port)], cwd=REPO,
-                                   env=env, stdout=out, stderr=subprocess.STDOUT)
+        command = [sys.executable, "app.py", "--host", "127.0.0.1", "--port", str(port), *(args or [])]
+        process = subprocess.Popen(command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
     try:
         deadline = time.monotonic() + startup_timeout

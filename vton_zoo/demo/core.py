@@ -26,7 +26,7 @@ import time
 import zipfile
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +41,7 @@ ADMIN_TOKEN_ENV = "VTON_ZOO_ADMIN_TOKEN"
 BASELINE = "tps-baseline"
 INTERMEDIATE_ORDER = ("garment_mask", "pose_overlay", "parse", "warped_garment", "flow", "composite_mask")
 CATEGORY_WORDS = {"upper": "upper-body garments", "lower": "lower-body garments", "dress": "dresses"}
+CATEGORY_NAMES = {"upper": "upper-body garment", "lower": "lower-body garment", "dress": "dress"}
 
 try:  # Hugging Face Spaces: a ZeroGPU slice is attached only inside functions decorated with spaces.GPU
     import spaces
@@ -455,20 +456,10 @@ class MethodRun:
         return text
 
 
-def _accepts_category(pipe) -> bool:
-    import inspect
-
-    try:
-        return "category" in inspect.signature(pipe.__call__).parameters
-    except (TypeError, ValueError):
-        return False
-
-
 @_gpu
 def _infer(pipe, person, garment, full_size: bool, intermediates: bool, category: str | None = None):
     """The GPU part of a method (model load and forward, incl. CuPy kernel compilation on first use)."""
-    extra = {"category": category} if category is not None and _accepts_category(pipe) else {}
-    return pipe(person, garment, full_size=full_size, intermediates=intermediates, **extra)
+    return pipe(person, garment, category=category, full_size=full_size, intermediates=intermediates)
 
 
 def not_run(name: str, category: str | None = None, fetching: dict | None = None) -> MethodRun | None:
@@ -521,44 +512,34 @@ def run_method(name: str, person, garment, options: Options, cache: PipelineCach
     return run
 
 
-def run_order(methods: Sequence[str]) -> list[str]:
-    """The order to run ``methods`` in: those that handle every garment category first, so that an automatically
-    detected category is known before the methods trained on fewer categories come up."""
-    return sorted(methods, key=lambda n: -len(get_spec(n).categories))
-
-
 def run_methods(person, garment, methods: Sequence[str], options: Options | None = None,
                 cache: PipelineCache | None = None,
                 on_start: Callable[[int, int, str], None] | None = None,
                 fetching: dict | None = None) -> Iterator[MethodRun]:
-    """Run ``methods`` one after another on the same pair, yielding each outcome as soon as it is ready.
+    """Check the photos once, then run ``methods`` one after another on them, yielding each outcome as soon as it
+    is ready (a method that cannot run with these settings yields its one-line reason at once).
 
-    With ``options.category`` automatic, the category the first successful method's pipeline detected decides for
-    the rest: a method not trained on it is skipped with a line saying so.
+    With ``options.category`` automatic, the garment's category is detected once here and every method gets it.
 
     Raises:
-        ValueError: no person, no garment, or no method chosen (nothing to run).
+        ValueError: no person, no garment, no method chosen, an unknown method, or photos that cannot be used (one
+            message for all methods, see :func:`prepare_inputs`).
     """
-    if person is None:
-        raise ValueError("Upload or pick a person photo first")
-    if garment is None:
-        raise ValueError("Upload or pick a garment photo first")
     if not methods:
         raise ValueError("Tick at least one method")
     for name in methods:
         get_spec(name)  # unknown name -> ValueError before anything runs
     options = options or Options()
     cache = cache if cache is not None else PipelineCache()
-    detected = None
+    prepared = prepare_inputs(person, garment, category=options.category,
+                              person_name=getattr(person, "name", None), garment_name=getattr(garment, "name", None))
+    options = replace(options, category=prepared.category)
     for index, name in enumerate(methods):
         if on_start is not None:
             on_start(index, len(methods), name)
-        if detected is not None and not supports(name, detected):
-            yield not_run(name, detected, fetching)
-            continue
-        run = run_method(name, person, garment, options, cache, fetching)
-        if options.category in (None, "", "auto") and run.ok and run.category in CATEGORIES:
-            detected = detected or run.category
+        run = run_method(name, prepared.person, prepared.garment, options, cache, fetching)
+        if run.ok and run.category is None:
+            run.category = prepared.category
         yield run
 
 
@@ -583,17 +564,52 @@ GARMENT_AS_PERSON = ("The person photo looks like a garment product shot (a garm
                      "least the hips, as the person")
 
 
-def prepare_inputs(person, garment, *, person_name: str | None = None,
-                   garment_name: str | None = None) -> tuple[Any, Any]:
-    """Load both photos once (our size and format checks, before any pixel is decoded) and check them the way every
-    method would: one clear message instead of the same refusal from each method.
+@dataclass(frozen=True)
+class Prepared:
+    """Both photos of a run, loaded and checked once: uint8 RGB arrays, and the garment's category with where it
+    came from (``"given"`` or what the detection saw)."""
+
+    person: Any
+    garment: Any
+    category: str
+    category_reason: str
+
+
+def _work_copy(image):
+    """``image`` at most ``GARMENT_WORK_SIDE`` pixels long, as the pipeline checks and measures garments."""
+    import numpy as np
+    from PIL import Image
+
+    from ..pipeline import GARMENT_WORK_SIDE
+
+    height, width = image.shape[:2]
+    scale = GARMENT_WORK_SIDE / max(height, width)
+    if scale >= 1:
+        return image
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    return np.asarray(Image.fromarray(image).resize(size, Image.BILINEAR))
+
+
+def detect_category(garment_rgb) -> tuple[str, str]:
+    """The garment's category from the shape of its mask, as the pipeline detects it: ``(category, reason)``.
+
+    Done once per run, so that every method gets the same category (the pipeline would detect it again per method,
+    at each model's resolution)."""
+    from ..preprocess import garment as garment_prep
+
+    guess = garment_prep.garment_category(garment_prep.garment_mask(_work_copy(garment_rgb)))
+    return guess.category, guess.reason
+
+
+def prepare_inputs(person, garment, *, category: str | None = "auto", person_name: str | None = None,
+                   garment_name: str | None = None) -> Prepared:
+    """Load both photos once (our size and format checks, before any pixel is decoded), check them the way every
+    method would (one clear message instead of the same refusal from each method) and settle the garment category.
 
     Args:
         person, garment: paths, arrays or PIL images.
+        category: ``"upper"``, ``"lower"``, ``"dress"``, or ``"auto"``/``None``: detected from the garment photo.
         person_name, garment_name: how messages name uploaded files (their own names, never a server path).
-
-    Returns:
-        ``(person, garment)`` as uint8 RGB arrays.
 
     Raises:
         ValueError: a photo cannot be used; the message says why and what to give instead.
@@ -613,8 +629,16 @@ def prepare_inputs(person, garment, *, person_name: str | None = None,
         if check.status in ("no_person", "cut_off") and looks_like_product_shot(person_rgb):
             raise ValueError(GARMENT_AS_PERSON)
         raise ValueError(check.message)
-    garment_prep.check_garment_photo(garment_rgb)
-    return person_rgb, garment_rgb
+    garment_small = _work_copy(garment_rgb)
+    garment_prep.check_garment_photo(garment_small)
+    if category in (None, "", "auto"):
+        guess = garment_prep.garment_category(garment_prep.garment_mask(garment_small))
+        category, reason = guess.category, guess.reason
+    elif category in CATEGORIES:
+        reason = "given"
+    else:
+        raise ValueError(f"category must be 'auto' or one of {CATEGORIES}, got {category!r}")
+    return Prepared(person_rgb, garment_rgb, category, reason)
 
 
 def ordered_intermediates(run: MethodRun) -> list[tuple[Any, str]]:

@@ -61,9 +61,9 @@ class RemoteExamples:
     note: str = ""
 
     def credit(self) -> str:
-        extra = f" {self.note}" if self.note else ""
-        return (f"Example photos: [{self.title}]({self.url}), [{self.licence}]({self.licence_url}) "
-                f"(non-commercial); fetched at run time, not part of vton-zoo.{extra}")
+        extra = f" ({self.note})" if self.note else ""
+        return (f"Example photos: [{self.title}]({self.url}){extra}, [{self.licence}]({self.licence_url}): "
+                "non-commercial use; fetched at run time, not part of vton-zoo.")
 
 
 # The example photos of the OOTDiffusion demo Space (the same files as the GitHub repo's run/examples at commit
@@ -91,7 +91,7 @@ OOTD_EXAMPLES = RemoteExamples(
     title="OOTDiffusion's Space",
     url="https://huggingface.co/spaces/levihsu/OOTDiffusion",
     licence="CC BY-NC-SA 4.0", licence_url="https://creativecommons.org/licenses/by-nc-sa/4.0/",
-    note="The photos stem from the VITON-HD and Dress Code research datasets.",
+    note="from VITON-HD and Dress Code",
 )
 
 DRAWN_CREDIT = "Example photos drawn by vton-zoo: the offline fallback (the real ones could not be fetched)."

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import os
+from dataclasses import replace
 
 import gradio as gr
 
@@ -72,7 +73,9 @@ CSS = """
   min-height: 0 !important; max-height: none !important; }
 @media (max-width: 640px) {
   #intro p { display: none; }
-  #person, #garment { height: 230px !important; }
+  #intro h2 { font-size: 1.15em !important; }
+  #person, #garment { height: 210px !important; }
+  #methods .info-text { display: none; }
   #methods label, #category label { font-size: 0.85em !important; padding: 3px 6px !important; }
 }
 """
@@ -84,12 +87,12 @@ def weights_notice(fetching: dict | None = None) -> str:
     ready = [s.title for s in statuses if s.state == "ready"]
     random = [s.title for s in statuses if s.state == "random"]
     others = [s for s in statuses if not s.runnable]
-    parts = [f"Ready here: {', '.join(ready) or 'none'}."]
+    parts = [f"Ready: {', '.join(ready) or 'none'}."]
     if random:
         parts.append(f"Plumbing test ({core.RANDOM_WEIGHTS_ENV}=1): {', '.join(random)} run on random weights "
                      "(noise).")
     if others:
-        parts.append(f"{len(others)} more need weights or a GPU (see the Weights tab).")
+        parts.append(f"{len(others)} more need weights or a GPU (Weights tab).")
     return " ".join(parts)
 
 
@@ -99,18 +102,17 @@ def fetch_markdown(fetching: dict | None) -> str:
         return ""
     active = [f for f in fetching.values() if f.state in ("queued", "downloading", "verifying")]
     done = [f.name for f in fetching.values() if f.state == "installed"]
-    failed = [f for f in fetching.values() if f.state == "failed"]
+    failed = [f.name for f in fetching.values() if f.state == "failed"]
     parts = []
-    for fetch in active:
-        what = "queued" if fetch.state == "queued" else f"{fetch.state} {fetch.fraction:.0%}"
-        parts.append(f"`{fetch.name}` {what}")
-    text = ("Fetching the official weights: " + ", ".join(parts) + ".") if parts else ""
+    if active:
+        parts.append("Fetching the official weights: " + ", ".join(
+            f"`{f.name}` " + ("queued" if f.state == "queued" else f"{f.fraction:.0%}") for f in active))
     if done:
-        text += f" Installed: {', '.join(f'`{n}`' for n in done)}."
+        parts.append("installed: " + ", ".join(f"`{n}`" for n in done))
     if failed:
-        text += " Failed: " + "; ".join(f"`{f.name}` ({core.md_text(f.message.splitlines()[0][:160])})"
-                                        for f in failed) + "."
-    return text.strip()
+        parts.append("failed: " + ", ".join(f"`{n}`" for n in failed) + " (see the Weights tab)")
+    text = " · ".join(parts)
+    return text[:1].upper() + text[1:]
 
 
 def _resolution_choices(name: str) -> list[str]:
@@ -350,7 +352,7 @@ def build_demo(cache: core.PipelineCache | None = None, *, policy: core.AdminPol
             first[input_note] = gr.update(value="", visible=False)
             first.update(line_updates(chosen, options.category))
             snapshot = fetching()
-            runnable = [n for n in core.run_order(chosen) if core.not_run(n, options.category, snapshot) is None]
+            runnable = [n for n in chosen if core.not_run(n, options.category, snapshot) is None]
             if not runnable:
                 first[status] = "**Nothing to run:** none of the ticked methods can run here (listed below)."
                 yield first
@@ -361,9 +363,9 @@ def build_demo(cache: core.PipelineCache | None = None, *, policy: core.AdminPol
                 first[infos[name]] = f"waiting ({position + 1}/{len(runnable)})"
             yield first
             try:
-                person_rgb, garment_rgb = core.prepare_inputs(
-                    person_path, garment_path, person_name=getattr(person_path, "name", None),
-                    garment_name=getattr(garment_path, "name", None))
+                prepared = core.prepare_inputs(
+                    person_path, garment_path, category=options.category,
+                    person_name=getattr(person_path, "name", None), garment_name=getattr(garment_path, "name", None))
             except ValueError as exc:
                 failed = {status: f"**Cannot use these photos:** {core.md_text(exc)}"}
                 for name in runnable:
@@ -371,18 +373,26 @@ def build_demo(cache: core.PipelineCache | None = None, *, policy: core.AdminPol
                     failed[infos[name]] = ""
                 yield failed
                 return
+            detected = options.category == "auto"
+            options = replace(options, category=prepared.category)
+            not_run = {n: core.not_run(n, options.category, snapshot) for n in chosen}
+            not_run = {n: r for n, r in not_run.items() if r is not None}
+            if detected and any(n in not_run for n in runnable):  # not trained on the detected category
+                runnable = [n for n in runnable if n not in not_run]
+                update = line_updates(chosen, options.category, runs=not_run)
+                for position, name in enumerate(runnable):
+                    update[infos[name]] = f"waiting ({position + 1}/{len(runnable)})"
+                for name in not_run:
+                    update[columns[name]] = gr.update(visible=False)
+                    update[infos[name]] = ""
+                yield update
 
             runs = {}
-            not_run = {n: core.not_run(n, options.category, snapshot) for n in chosen if n not in runnable}
             for position, name in enumerate(runnable):
                 label = f"{get_spec(name).title} ({position + 1}/{len(runnable)})"
                 progress(position / len(runnable), desc=label)
                 yield {status: f"Running {label}...", infos[name]: f"running ({position + 1}/{len(runnable)})..."}
-                detected = next((r.category for r in runs.values() if r.ok and r.category), None)
-                if options.category == "auto" and detected and not core.supports(name, detected):
-                    run_ = core.not_run(name, detected, snapshot)
-                else:
-                    run_ = core.run_method(name, person_rgb, garment_rgb, options, cache, snapshot)
+                run_ = core.run_method(name, prepared.person, prepared.garment, options, cache, snapshot)
                 runs[name] = run_
                 if run_.skipped:
                     not_run[name] = run_
@@ -404,9 +414,8 @@ def build_demo(cache: core.PipelineCache | None = None, *, policy: core.AdminPol
                 text += f"; failed: {', '.join(failed)}"
             if skipped:
                 text += f"; {len(skipped)} not run (listed below)"
-            detected = next((r.category for r in all_runs if r.ok and r.category), None)
-            if detected and options.category == "auto":
-                text += f"; garment category: {detected} (detected)"
+            if detected:
+                text += f"; garment: {core.CATEGORY_NAMES[prepared.category]} (detected)"
             final = {status: text + ".",
                      state: {"person": str(person_path), "results": {k: str(v) for k, v in paths.items()}}}
             if good:
@@ -543,6 +552,11 @@ def build_demo(cache: core.PipelineCache | None = None, *, policy: core.AdminPol
     return demo
 
 
+# Gradio scopes `css` to the app's content; the page margins sit outside it, so they go into the page's <head>.
+HEAD = "<style>@media (max-width: 640px) { .gradio-container .main.app { padding: 8px 8px !important; } }</style>"
+
+
 def launch_kwargs() -> dict:
     """What :meth:`gr.Blocks.launch` needs besides host and port: the page's CSS and the upload limit."""
-    return {"css": CSS, "max_file_size": MAX_UPLOAD, "show_error": True, "footer_links": ["api", "gradio"]}
+    return {"css": CSS, "head": HEAD, "max_file_size": MAX_UPLOAD, "show_error": True,
+            "footer_links": ["api", "gradio"]}
