@@ -548,15 +548,17 @@ def run_methods(person, garment, methods: Sequence[str], options: Options | None
 
 
 def looks_like_product_shot(image) -> bool:
-    """``True`` when ``image`` (uint8 RGB) passes the garment photo checks: a garment on a plain background,
-    nobody wearing it."""
+    """``True`` when ``image`` (uint8 RGB) is what a garment input should be: a garment on a plain background,
+    nobody wearing it (the garment photo checks pass, and a garment mask covers a garment-sized part of it)."""
     from ..preprocess import garment as garment_prep
 
+    small = _work_copy(image)
     try:
-        garment_prep.check_garment_photo(image)
+        garment_prep.check_garment_photo(small)
+        coverage = float(garment_prep.garment_mask(small).mean())
     except ValueError:
         return False
-    return True
+    return 0.05 <= coverage <= 0.9
 
 
 GARMENT_AS_PERSON = ("The person photo looks like a garment product shot (a garment on a plain background, nobody "
