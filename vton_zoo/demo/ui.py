@@ -222,9 +222,10 @@ def build_demo(cache: core.PipelineCache | None = None, *, policy: core.AdminPol
                 state = gr.State({})
 
             with gr.Tab("Weights", id="weights"):
+                where = "on the server" if policy.public else f"(`{zoo_weights.home() / 'weights'}`)"
                 gr.Markdown("Each method's official weights: where the authors publish them, under which licence, "
-                            f"and whether they are installed here (`{zoo_weights.home() / 'weights'}`). "
-                            f"*{core.md_text(policy.describe())}.*", elem_id="weights-intro")
+                            f"and whether they are installed here {where}. *{core.md_text(policy.describe())}.*",
+                            elem_id="weights-intro")
                 table = gr.Dataframe(value=weights_tab.status_rows(fetching()), headers=weights_tab.STATUS_HEADERS,
                                      interactive=False, wrap=True, elem_id="weights-table", max_height=2000,
                                      column_widths=["19%", "11%", "22%", "40%", "8%"])
@@ -249,7 +250,8 @@ def build_demo(cache: core.PipelineCache | None = None, *, policy: core.AdminPol
                                                      interactive=weights_tab.default_method() in downloadable)
                     how_to = gr.Markdown(weights_tab.how_to(weights_tab.default_method()), elem_id="how-to")
                     local_files = gr.File(label="Or: the authors' checkpoint files (or their archive) from your disk",
-                                          file_count="multiple", type="filepath", elem_id="local-files")
+                                          file_count="multiple", type="filepath", height=140,
+                                          elem_id="local-files")
                     install = gr.Button("Install from these files", elem_id="install-local")
                     weights_result = gr.Markdown(elem_id="weights-result")
                 else:
