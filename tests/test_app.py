@@ -347,6 +347,9 @@ def test_background_download_progress_on_the_page(home):
     assert "downloading 42%" in {r[0]: r for r in weights_tab.status_rows(fetching)}["DM-VTON (dm-vton)"][1]
     assert "Ready: TPS baseline" in weights_notice(fetching)
     assert fetch_markdown(None) == "" and fetch_markdown({}) == ""
+    offline = {"pf-afn": weights.FetchState("pf-afn", "skipped", 0.0, "offline: no network"),
+               "gp-vton": weights.FetchState("gp-vton", "skipped", 0.0, "links expired")}
+    assert fetch_markdown(offline) == "This machine is offline: nothing was fetched for `pf-afn`"
 
 
 # --------------------------------------------------------------------------------------------------------------------

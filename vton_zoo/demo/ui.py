@@ -103,6 +103,7 @@ def fetch_markdown(fetching: dict | None) -> str:
     active = [f for f in fetching.values() if f.state in ("queued", "downloading", "verifying")]
     done = [f.name for f in fetching.values() if f.state == "installed"]
     failed = [f.name for f in fetching.values() if f.state == "failed"]
+    offline = [f.name for f in fetching.values() if f.state == "skipped" and f.message.startswith("offline")]
     parts = []
     if active:
         parts.append("Fetching the official weights: " + ", ".join(
@@ -111,6 +112,8 @@ def fetch_markdown(fetching: dict | None) -> str:
         parts.append("installed: " + ", ".join(f"`{n}`" for n in done))
     if failed:
         parts.append("failed: " + ", ".join(f"`{n}`" for n in failed) + " (see the Weights tab)")
+    if offline:
+        parts.append("this machine is offline: nothing was fetched for " + ", ".join(f"`{n}`" for n in offline))
     text = " · ".join(parts)
     return text[:1].upper() + text[1:]
 
@@ -236,8 +239,10 @@ def build_demo(cache: core.PipelineCache | None = None, *, policy: core.AdminPol
                                            elem_id="admin-token")
                     with gr.Row(equal_height=False):
                         with gr.Column(scale=0, min_width=280):
-                            download_all = gr.Button("Download all official weights", variant="primary",
-                                                     elem_id="download-all")
+                            offline = hub.is_offline()
+                            download_all = gr.Button(
+                                "Download all official weights" + (" (offline)" if offline else ""),
+                                variant="primary", interactive=not offline, elem_id="download-all")
                         gr.Markdown(weights_tab.licences_markdown(), elem_id="licences")
                     downloadable = weights_tab.downloadable_methods()
                     weighted = weights_tab.weighted_methods()
