@@ -330,6 +330,19 @@ def test_weights_tab_rows_and_defaults(home):
     assert "train it" in weights_tab.how_to("cp-vton")
 
 
+def test_a_failed_download_is_one_short_line():
+    from vton_zoo.demo.ui import short_failure
+
+    message = ("**Download failed**: Could not download the official weights of pf-afn:\n"
+               "- gdrive-file https://drive.google.com/file/d/1_a0/view: https://drive.google.com/file/d/1_a0/view: "
+               "Google Drive returned an HTML page without the file (quota exceeded?)\n"
+               "Download the files in a browser and run: python -m vton_zoo weights install pf-afn FILES")
+    assert short_failure(message) == "Google Drive returned an HTML page without the file (quota exceeded?)"
+    assert short_failure("**This machine is offline**: Not downloading: offline mode is on") == (
+        "Not downloading: offline mode is on")
+    assert len(short_failure("- " + "x" * 500)) == 110
+
+
 def test_background_download_progress_on_the_page(home):
     from vton_zoo.demo.ui import fetch_markdown, weights_notice
 

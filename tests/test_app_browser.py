@@ -43,6 +43,7 @@ DESKTOP, PHONE = {"width": 1440, "height": 900}, {"width": 390, "height": 844}
 LATENCY = re.compile(r"\d+\.\d\d s on")
 DMVTON_RELEASE = "https://api.github.com/repos/KiseKloset/DM-VTON/releases/tags/1.0.0"
 RMGN_DRIVE = "1xLXAMhbVjjl9aIQjyTXzvH5bBhzXtrep"
+DAFLOW_OSS = "https://ofa-beijing.oss-cn-beijing.aliyuncs.com/checkpoints/ckpt_viton.pt"
 
 pytestmark = [
     pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium not installed (.ci/run installs it)"),
@@ -62,6 +63,15 @@ def _dm_vton_release(folder: Path) -> dict[str, Path]:
         files[name] = folder / name
         torch.save({"epoch": 100, "best_fid": np.float64(28.2), "model": state[part]}, files[name])
     return files
+
+
+def _daflow_file(folder: Path) -> Path:
+    """DAFlow's ckpt_viton.pt (a plain state dict) filled with the parity recipe's weights."""
+    import torch
+
+    path = folder / "ckpt_viton.pt"
+    torch.save(recipe_state_dicts(load_fixture(FIXTURE_ROOT / "daflow"))["net"], path)
+    return path
 
 
 def _png_bomb(path: Path, side: int = 20_000) -> Path:
@@ -221,6 +231,18 @@ def test_the_demo_in_a_browser(tmp_path):
                 body = page.inner_text("body")
                 assert "python -m vton_zoo.convert" not in body and "<name>" not in page.content()
                 _shoot(page, tmp_path / "desktop.png")
+
+                # One click on a line's Download: a failure is said on that line; a success makes the method ready.
+                page.click("#line-download-pf-afn")
+                page.wait_for_function("() => /download failed: .*\\(Weights tab\\)/"
+                                       ".test(document.querySelector('#line-pf-afn').innerText)", timeout=90_000)
+                assert page.locator("#line-pf-afn").bounding_box()["height"] <= 48
+                sources.url_file(DAFLOW_OSS, _daflow_file(tmp_path))  # the OSS link works from now on
+                page.click("#line-download-daflow")
+                page.wait_for_function(
+                    "() => [...document.querySelectorAll('#methods [data-testid=checkbox-group] label')]"
+                    ".some(l => l.innerText.trim() == 'DAFlow')", timeout=120_000)
+                assert not page.locator("#line-daflow").is_visible()
 
                 # Intermediates: every gallery shows all its rows.
                 page.get_by_role("tab", name="Intermediates").click()

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from dataclasses import replace
 
 import gradio as gr
@@ -116,6 +117,16 @@ def fetch_markdown(fetching: dict | None) -> str:
         parts.append("this machine is offline: nothing was fetched for " + ", ".join(f"`{n}`" for n in offline))
     text = " · ".join(parts)
     return text[:1].upper() + text[1:]
+
+
+def short_failure(message: str, limit: int = 110) -> str:
+    """The first reason in a download failure's message, in at most ``limit`` characters (for a method's line)."""
+    lines = message.splitlines()
+    reason = next((line[2:] for line in lines if line.startswith("- ")), lines[0] if lines else "")
+    while re.match(r"^(\S+ )?https?://\S+: ", reason):  # "KIND URL: " / "URL: " prefixes of per-source reasons
+        reason = re.sub(r"^(\S+ )?https?://\S+: ", "", reason, count=1)
+    reason = re.sub(r"^\*\*[^*]+\*\*: ", "", reason)  # the bold head of the Weights tab's message
+    return reason if len(reason) <= limit else reason[:limit - 1].rstrip() + "…"
 
 
 def _resolution_choices(name: str) -> list[str]:
@@ -545,12 +556,20 @@ def build_demo(cache: core.PipelineCache | None = None, *, policy: core.AdminPol
                                   inputs=weights_method, outputs=[how_to, download_one], queue=False, **private)
             def download_handler(name):
                 def on_line_download(given, chosen, category_value, progress=gr.Progress()):  # noqa: B008
-                    return do_download(name, given, (chosen, category_value), progress)
+                    updates = do_download(name, given, (chosen, category_value), progress)
+                    if core.method_status(name).runnable:  # ready: the method leaves the lines
+                        return updates
+                    # Failed: a short answer where the click was; the whole message is in the Weights tab.
+                    updates[lines[name]] = gr.update(visible=True)
+                    updates[line_texts[name]] = (f"**{core.md_text(get_spec(name).title)}**: download failed: "
+                                                 f"{short_failure(updates[weights_result])} (Weights tab)")
+                    return updates
                 return on_line_download
 
             for name in names:
                 line_buttons[name].click(download_handler(name), inputs=[token, *page_inputs], outputs=weights_outputs,
-                                         concurrency_id="weights", concurrency_limit=1, **private)
+                                         concurrency_id="weights", concurrency_limit=1,
+                                         show_progress_on=[line_texts[name]], **private)
 
     demo.queue(default_concurrency_limit=int(os.environ.get(CONCURRENCY_ENV, 2)), max_size=QUEUE_SIZE)
     demo.vton_cache = cache  # for tests and for app.py's warm-up
