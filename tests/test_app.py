@@ -286,6 +286,12 @@ def test_weight_management_is_locked_on_a_public_app(home):
         assert "weights-locked" in ids
         config = json.load(urllib.request.urlopen(url + "config", timeout=30))
         assert not [c for c in config["components"] if c.get("props", {}).get("elem_id") == "install-local"]
+        # The photo inputs skip Gradio's decoding, not its check that a file was uploaded: no server file is read.
+        tryon = next(i for i, fn in demo.fns.items() if fn.api_name == "tryon")
+        secret = {"path": "/etc/passwd", "orig_name": "me.jpg", "meta": {"_type": "gradio.FileData"}}
+        answer = _join(url, tryon, [secret, secret, ["tps-baseline"], "auto", "auto", False, "model resolution",
+                                    False, "512x384", "512x384", "512x384"])
+        assert not answer["success"] and "root:" not in json.dumps(answer)
     finally:
         demo.close()
     # With an administrator token: the controls ask for it, the events are private and check it on the server.
