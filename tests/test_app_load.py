@@ -1,10 +1,11 @@
 """``python app.py`` on 127.0.0.1 driven through its API with gradio_client: bad uploads, then 30 concurrent requests.
 
-One server for the module. First, a text file and a 400-megapixel PNG bomb sent to ``/tryon``: each is answered in our
-words, without a server path, and the server's memory stays flat (the bomb is refused on its header; Gradio no longer
-decodes uploads before our checks). Then 30 concurrent try-on requests: every one is answered (a result, or a clear
-error), none lost, and the server's peak RSS stays bounded. Every wait has a deadline. Figures are printed and written
-to /tmp/app_screens/load.json.
+One server for the module, started as on a Space (``SPACE_ID`` set, offline): weight management is off (no endpoint
+but ``/tryon``, no controls) and the background download starts (and finds the machine offline). A text file and a
+400-megapixel PNG bomb sent to ``/tryon`` are each answered in our words, without a server path, and the server's
+memory stays flat (the bomb is refused on its header; Gradio no longer decodes uploads before our checks). Then 30
+concurrent try-on requests: every one is answered (a result, or a clear error), none lost, and the server's peak RSS
+stays bounded. Every wait has a deadline. Figures are printed and written to /tmp/app_screens/load.json.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import json
 import statistics
 import struct
 import time
+import urllib.request
 import zlib
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -33,7 +35,8 @@ MAX_RSS_MB = 4096
 def app(tmp_path_factory):
     folder = tmp_path_factory.mktemp("app")
     images = make_examples(folder / "inputs", size=(384, 512))
-    with running_app(folder / "home", folder / "app.log") as (url, process):
+    space = {"SPACE_ID": "someone/vton-zoo"}
+    with running_app(folder / "home", folder / "app.log", extra_env=space) as (url, process):
         yield url, process, images[:3], images[3:], folder
     assert "Traceback" not in (folder / "app.log").read_text()
 
@@ -64,6 +67,17 @@ def _bomb(path: Path, side: int = 20_000) -> Path:
     path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", side, side, 1, 0, 0, 0, 0))
                      + chunk(b"IDAT", rows) + chunk(b"IEND", b""))
     return path
+
+
+def test_on_a_space_weight_management_is_off(app):
+    url, _, _, _, folder = app
+    info = json.load(urllib.request.urlopen(url + "gradio_api/info", timeout=30))
+    assert list(info["named_endpoints"]) == ["/tryon"] and not info["unnamed_endpoints"]
+    config = json.load(urllib.request.urlopen(url + "config", timeout=30))
+    ids = {c.get("props", {}).get("elem_id") for c in config["components"]}
+    assert "weights-locked" in ids and not ids & {"download-all", "download-w", "install-local", "admin-token"}
+    log = (folder / "app.log").read_text()
+    assert "weight management: public app: weight management is off" in log
 
 
 def test_bad_uploads_get_our_message_and_cost_no_memory(app):
