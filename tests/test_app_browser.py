@@ -205,6 +205,11 @@ def test_the_demo_in_a_browser(tmp_path):
                     state = (page.inner_text("#info-tps-baseline"), page.inner_text("#info-dm-vton"))
                     if not seen or seen[-1] != state:
                         seen.append(state)
+                    # The progress bar is the status line's: no column shows another method's progress.
+                    overlay = page.evaluate(
+                        "() => [...document.querySelectorAll('#results [data-testid=status-tracker]')]"
+                        ".map(e => e.innerText.trim()).filter(Boolean)")
+                    assert not overlay, overlay
                     if re.match(r"(Done|Error|Cannot)", page.inner_text("#run-status")):
                         break
                     page.wait_for_timeout(100)
