@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> None:
     demo = build_demo(cache, policy=policy, fetch=fetch)
     logger.info("weight management: %s", policy.describe())
     demo.launch(server_name=args.host, server_port=args.port, share=args.share,
-                allowed_paths=examples.allowed_paths(), **launch_kwargs())
+                allowed_paths=examples.allowed_paths(), **launch_kwargs(policy))
 
 
 if __name__ == "__main__":

@@ -243,6 +243,14 @@ def test_admin_policy(monkeypatch):
     assert guarded.allows("s3cret") and not guarded.allows("s3cre") and not guarded.allows(None)
 
 
+def test_upload_limit_follows_the_policy():
+    from vton_zoo.demo.ui import launch_kwargs
+
+    assert launch_kwargs(core.AdminPolicy(public=True))["max_file_size"] == "30mb"  # photos only
+    assert launch_kwargs(core.AdminPolicy(public=False))["max_file_size"] == "1gb"  # checkpoint archives too
+    assert launch_kwargs(core.AdminPolicy(public=True, token="t"))["max_file_size"] == "1gb"
+
+
 def _join(url: str, fn_index: int, data: list) -> dict:
     """Call one event of a running app directly, as any HTTP client can (the queue's join + its event stream)."""
     session = uuid.uuid4().hex

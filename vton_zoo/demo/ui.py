@@ -37,7 +37,10 @@ logger = logging.getLogger(__name__)
 
 CONCURRENCY_ENV = "VTON_ZOO_DEMO_CONCURRENCY"
 QUEUE_SIZE = 64
-MAX_UPLOAD = "30mb"  # per file; a photo is a few MB (our own limits then apply to the header, before decoding)
+# Gradio's upload limit, per file. A photo is a few MB (our own limits then apply to its header, before decoding); the
+# authors' checkpoint archives (up to ~400 MB) are uploaded only where weights can be installed from the page.
+MAX_UPLOAD = "30mb"
+MAX_UPLOAD_ADMIN = "1gb"
 FULL_SIZE, MODEL_SIZE = "original photo size", "model resolution"
 CATEGORY_CHOICES = [("auto", "auto"), ("upper", "upper"), ("lower", "lower"), ("dress", "dress")]
 assert [c for _, c in CATEGORY_CHOICES[1:]] == list(CATEGORIES)
@@ -582,7 +585,9 @@ def build_demo(cache: core.PipelineCache | None = None, *, policy: core.AdminPol
 HEAD = "<style>@media (max-width: 640px) { .gradio-container .main.app { padding: 8px 8px !important; } }</style>"
 
 
-def launch_kwargs() -> dict:
-    """What :meth:`gr.Blocks.launch` needs besides host and port: the page's CSS and the upload limit."""
-    return {"css": CSS, "head": HEAD, "max_file_size": MAX_UPLOAD, "show_error": True,
-            "footer_links": ["api", "gradio"]}
+def launch_kwargs(policy: core.AdminPolicy | None = None) -> dict:
+    """What :meth:`gr.Blocks.launch` needs besides host and port: the page's CSS and the upload limit (30 MB, or
+    1 GB where checkpoint files can be installed from the page: a local app, or a public one with an admin token)."""
+    policy = policy if policy is not None else core.admin_policy()
+    return {"css": CSS, "head": HEAD, "max_file_size": MAX_UPLOAD_ADMIN if policy.manageable else MAX_UPLOAD,
+            "show_error": True, "footer_links": ["api", "gradio"]}
