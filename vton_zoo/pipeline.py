@@ -88,6 +88,7 @@ class TryOnResult:
         framing: the person framing (crop box in the photo, padding, model size), for callers that map points.
         category: the garment category used: ``"upper"``, ``"lower"`` or ``"dress"``.
         category_reason: where it came from: ``"given"``, or what the detection saw in the garment photo.
+        keypoints: the person's BODY_25 keypoints ``(25, 3)`` in pixels of ``model_image`` (x, y, confidence).
     """
 
     image: Image.Image
@@ -100,6 +101,7 @@ class TryOnResult:
     framing: Any = None
     category: str = "upper"
     category_reason: str = "given"
+    keypoints: np.ndarray | None = None
 
 
 @dataclass
@@ -429,7 +431,7 @@ class TryOnPipeline:
         return TryOnResult(image=Image.fromarray(image), model_image=Image.fromarray(model_image),
                            intermediates=shown, timings={}, model=self.name, device=str(self.device),
                            warnings=item.warnings, framing=item.framing, category=item.category,
-                           category_reason=item.category_reason)
+                           category_reason=item.category_reason, keypoints=item.keypoints.copy())
 
     def _paste_region(self, item: _Prepared, outputs: dict[str, torch.Tensor]) -> np.ndarray | None:
         """Soft mask at the model's resolution of what the try-on changes: the old garment, neck and arms of the

@@ -1,10 +1,13 @@
-"""Command line: ``python -m vton_zoo.eval [run] --model ...`` and ``python -m vton_zoo.eval report RUNS...``.
+"""Command line: ``python -m vton_zoo.eval [run] --model ...``, ``python -m vton_zoo.eval report RUNS...`` and
+``python -m vton_zoo.eval photos --model ... --persons DIR --garments DIR --out DIR`` (real photos, no ground truth:
+contact sheets and automatic checks, see :mod:`vton_zoo.eval.photos`).
 
 Examples::
 
     python -m vton_zoo.eval --model tps-baseline --dataset DATA/viton-hd --layout viton-hd --pairs paired \
         --out runs/tps-paired --resolution 512x384 --batch-size 8
     python -m vton_zoo.eval report runs/tps-paired runs/tps-unpaired          # -> $VTON_ZOO_HOME/reports/
+    python -m vton_zoo.eval photos --model tps-baseline --persons my/people --garments my/garments --out runs/photos
 
 Exit status: 0 on success; 2 for bad input (missing dataset folder, pairs naming missing images, bad options); 1 when
 model or metric weights are missing (the message says which file and where to put it) or on another failure.
@@ -75,12 +78,34 @@ def _report_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _photos_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m vton_zoo.eval photos",
+                                     description="Run a method over real person and garment photos (no ground "
+                                                 "truth): contact sheets, per-pair results, automatic checks and "
+                                                 "timings in OUT (report.md, report.json, sheets/, results/).")
+    parser.add_argument("--model", required=True, help="model name (python -m vton_zoo list)")
+    parser.add_argument("--persons", required=True, help="folder of person photos")
+    parser.add_argument("--garments", required=True, help="folder of garment product shots")
+    parser.add_argument("--out", required=True, help="output folder")
+    parser.add_argument("--pairs", default="3",
+                        help="'all' (every person with every garment), N (each person with N garments in turn; "
+                             "default 3) or a file of 'person garment [category]' lines")
+    parser.add_argument("--category", default=None, choices=("auto", "upper", "lower", "dress"),
+                        help="garment category for every pair (default: detected per garment)")
+    parser.add_argument("--resolution", type=_size, default=None, help="HxW (default: the model's native size)")
+    parser.add_argument("--weights", default=None, help="weights folder, 'hub:OWNER/REPO[@REV]' or 'random'")
+    parser.add_argument("--device", default=None, help="cpu, cuda or cuda:N")
+    parser.add_argument("-v", "--verbose", action="count", default=0)
+    return parser
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     report = bool(argv) and argv[0] == "report"
-    if argv and argv[0] in ("report", "run"):
+    photos = bool(argv) and argv[0] == "photos"
+    if argv and argv[0] in ("report", "run", "photos"):
         argv = argv[1:]
-    args = (_report_parser() if report else _run_parser()).parse_args(argv)
+    args = (_report_parser() if report else _photos_parser() if photos else _run_parser()).parse_args(argv)
     logging.basicConfig(level=logging.WARNING - 10 * min(args.verbose + 1, 2),
                         format="%(levelname)s %(name)s: %(message)s")
     from ..weights import WeightsNotInstalledError
@@ -92,6 +117,14 @@ def main(argv: list[str] | None = None) -> int:
 
             result = build_report(args.runs, args.out)
             sys.stdout.write(f"{result['markdown']}\n")
+        elif photos:
+            from pathlib import Path
+
+            from .photos import run_photos
+
+            run_photos(args.model, args.persons, args.garments, args.out, pairs=args.pairs,
+                       resolution=args.resolution, category=args.category, device=args.device, weights=args.weights)
+            sys.stdout.write((Path(args.out) / "report.md").read_text())
         else:
             from .report import markdown_row
             from .run import EvalConfig, evaluate

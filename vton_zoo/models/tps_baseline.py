@@ -1,52 +1,54 @@
-"""tps-baseline: a weight-free try-on, a thin-plate-spline warp from garment landmarks to pose keypoints.
+"""tps-baseline: a weight-free try-on: the garment's parts mapped along the body's bones into the worn garment's shape.
 
 No paper and no learned weights: this project's own baseline (MIT, like the rest of vton-zoo). It is what the demo
-runs on a fresh machine before any checkpoint is installed, and a reference row in the comparison table. Thin-plate
-splines: F. L. Bookstein, "Principal Warps: Thin-Plate Splines and the Decomposition of Deformations", IEEE TPAMI
-11(6), 1989 (CP-VTON's GMM regresses the same kind of warp with a network; here the control points come from
-geometry).
+runs on a fresh machine before any checkpoint is installed, and a reference row in the comparison table. The torso,
+pelvis and skirt warps are thin-plate splines (F. L. Bookstein, "Principal Warps: Thin-Plate Splines and the
+Decomposition of Deformations", IEEE TPAMI 11(6), 1989) through control points placed by geometry; sleeves and trouser
+legs are mapped along the arm and leg bones.
 
-Data flow (per image of the batch; everything is plain tensor arithmetic, no parameters):
+Data flow (per image of the batch; plain array arithmetic, no parameters):
 
-1. **Keypoints** are read back from the ``pose`` heatmaps (weighted centroid of each map's top half).
-2. **Garment landmarks** from the garment mask: the torso's side lines (fitted on the lower torso rows, where sleeves
-   no longer touch it), the shoulder points (top contour above those lines), the armpits (where the row through the
-   garment's centre first leaves the line going up), the collar corners (highest points of the top contour near the
-   centre), the hem corners, and per sleeve (mask outside the torso lines) its root, its cuff centre and half-width.
-3. **Targets on the person**: the garment's shoulder points go just outside and above the shoulder keypoints; the
-   garment's upper landmarks follow by the similarity that maps one pair onto the other; the waist and hem follow
-   the torso axis (neck to mid-hip) and are pulled towards the width of the person's own upper-body region in the
-   parse, so that the new garment covers the old one. Each sleeve's cuff is placed along the arm
-   (shoulder -> elbow -> wrist) at the sleeve's scaled length.
-4. **Warp**: one thin-plate spline for the torso and one per sleeve, each fitted by a small regularised linear
-   solve (float64), evaluated on a 4x coarser grid and upsampled into a backward sampling grid, and applied with
-   ``grid_sample`` to the garment and its part mask. The sleeve splines are stiff (nearly affine) so that a sleeve
-   turning from the flat pose down the arm cannot fold; each part is kept inside the (grown) hull of its target
-   points, where a spline folds back onto the garment far from its control points. Sleeves are layered over the
-   torso (arms hang in front of the body).
-5. **Composite inside the coarse parse**: the warped garment may replace the upper-garment, neck/chest and arm
-   regions (and a thin band of background beside them); face, hair, hands and lower body are copied from the
-   person exactly. Old-garment pixels the new garment does not cover are filled: arm and neck zones with the
-   person's skin colour, anything else by push-pull inpainting from the surrounding pixels (so no old-garment
-   colour survives).
-
-Known limits (it is a baseline): the garment keeps its flat-lay shading and the inner back of a neckline shows as
-in the product shot; sleeves of boxy, dropped-shoulder tops come out stretched along the arm; a garment is always
-"tucked in" (the lower body is kept); the skin fill is a flat colour.
+1. **Keypoints** are read back from the ``pose`` heatmaps; the category from the ``garment_type`` map.
+2. **Body**: shoulders, arms, hips, legs (image-left first), and the torso's outline row by row, measured on the
+   parse's silhouette with the arms cut away (capsules around the arm bones), smoothed, and filled in from body
+   proportions where an arm hides it.
+3. **Garment shape** from its mask: torso side lines, shoulder points, armpits, collar corners and hem; the front
+   neckline (the edge where the inner back of the neckline, visible through the opening in a product shot, meets the
+   front); each sleeve's root, axis, cuff and width along its length. Lower garments: waistband, crotch, and each
+   leg's centre line and width.
+4. **Where it goes**: the torso of an upper garment or dress fills the person's torso outline, widened up to the
+   garment's own (boxy) width, from the shoulders to the garment's scaled length; its neckline opens at the base of
+   the person's neck with the garment's own depth; below the hips a dress (or a skirt) spans the legs. A control grid
+   (rows x 5 columns) of garment points and person points is fitted with one spline. Each sleeve (and trouser leg)
+   follows its bones: a person pixel's distance along the shoulder-elbow-wrist chain and across it pick the garment
+   pixel at the same fraction along and across the sleeve, so sleeves join the torso at the shoulder and bend at the
+   elbow.
+5. **Shading**: the photo's own luminance, relative to its local mean, inside each region the new garment covers
+   (the old garment, skin), multiplies the garment (weaker over a patterned old garment), with a little fall-off at
+   the body's sides.
+6. **Composite**: what of the old garment the new one does not cover is filled: skin (the colours of the person's own
+   skin nearby, shaded) inside the body (arms, legs, neck, midriff), the background elsewhere (filled from the
+   surrounding background). Face, hair, hands, and what the category does not change (the lower body for a top, the
+   upper body for trousers or a skirt) keep the photo's pixels exactly.
 
 Outputs use the canonical names of the flow models: ``warped_garment``, ``warped_mask``, ``flow`` (the combined
-sampling grid, channel 0 = x, 1 = y, ``align_corners=False``), ``composite_mask`` and ``tryon``.
+sampling grid, channel 0 = x, 1 = y, ``align_corners=False``), ``composite_mask`` (where the new garment is) and
+``tryon``.
+
+Known limits (it is a baseline): the garment keeps the flat-lay's proportions only approximately (a very loose
+garment is narrowed to at most ``max_ease`` of the body's width); folds and the garment's back are not made up; bare
+skin that a shorter garment uncovers is a smooth shaded fill; the coarse parse decides what is garment, skin and hair.
 """
 
 from __future__ import annotations
 
 import logging
-import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+from PIL import Image, ImageDraw
 from scipy import ndimage
 
 from .. import types
@@ -58,30 +60,47 @@ logger = logging.getLogger(__name__)
 
 NUM_KEYPOINTS = 18  # COCO-18
 _KP = labels.COCO18_INDEX
+CATEGORY_OF_TYPE = {1: "upper", 2: "lower", 3: "dress"}  # round(garment_type * 3)
+#: A crew neck's front drops this fraction of the neck opening's width below its corners.
+NECK_DEPTH = 0.38
+#: Seen from the front, a tube of fabric (a sleeve, a trouser leg) is about 2/pi of its flat width wide.
+TUBE_WIDTH = 0.64
+#: Worn and seen from the front, a garment's widths are about this fraction of its flat widths (it shows half its
+#: circumference laid flat); its lengths stay. Measured on the VITON-HD pair 00017 (neck opening 0.73, hem 0.95).
+FLAT_TO_WORN = 0.75
+#: A crew neck's opening, worn, spans about this many shoulder-keypoint widths (0.58 on VITON-HD 00017).
+NECK_WIDTH = 0.58
+#: A top is lengthened up to this much to cover a longer old top (a bared midriff can only be made up).
+MAX_STRETCH = 1.4
+#: Worn length / flat length of a lower garment (trousers, skirts hang straight).
+LOWER_LENGTH = 0.95
+#: A sleeve stands off the arm: at least this multiple of the arm's half-width.
+SLEEVE_EASE = 1.3
 
 
 @dataclass
 class TPSBaselineConfig:
-    """Options of the TPS baseline (all geometric constants are in units of the person's shoulder-keypoint width)."""
+    """Options of the TPS baseline (geometric constants are in units of the person's shoulder-keypoint width)."""
 
-    regularisation: float = 1e-3  # TPS smoothing (lambda on the kernel diagonal, coordinates in [-1, 1])
-    sleeve_stiffness: float = 10.0  # the same for the sleeve splines: large = close to an affine map
-    shoulder_out: float = 0.10  # garment shoulder point: this far outside the shoulder keypoint...
-    shoulder_up: float = 0.06  # ...and this far above it
-    armpit_depth: float = 0.40  # person's armpit: this far below the shoulder keypoint...
-    armpit_in: float = 0.05  # ...and this far inside it
-    sleeve_drape: float = 0.8  # worn sleeve length / flat sleeve length (shoulder point to cuff centre)
-    arm_radius: float = 0.14  # smallest half-width of a sleeve end on the person
-    length_scale: float = 0.85  # worn length below the shoulders / flat length (fabric drapes over the body)
-    width_adapt: float = 0.6  # 0: waist/hem widths from the garment alone; 1: from the person's upper-body region
-    background_band: float = 0.06  # how far the garment may reach beyond the person's upper body into background
+    regularisation: float = 2e-3  # TPS smoothing (lambda on the kernel diagonal, coordinates in [-1, 1])
+    shoulder_out: float = 0.06  # the garment's shoulder point: this far outside the shoulder keypoint...
+    shoulder_up: float = 0.1  # ...and this far above it
+    neck_half: float = 0.16  # half the width of the neck's base
+    neck_up: float = 0.18  # the base of the neck (where a crew neck sits) above the shoulder-keypoint line
+    length_scale: float = 0.8  # worn length / flat length below the collar (the front drapes; flat armholes drop)
+    sleeve_drape: float = 0.95  # worn sleeve length / flat sleeve length
+    min_ease: float = 1.04  # the new garment's torso at least this much wider than the body's outline...
+    max_ease: float = 1.3  # ...and at most this much, however boxy the flat garment is
+    arm_radius: float = 0.13  # half-width of the upper arm; the forearm's is 0.8 of it
+    thigh_radius: float = 0.22  # half-width of the thigh; the calf's is 0.65 of it
+    shading: float = 0.85  # strength of the photo's shading on the new garment (0: flat-lay colours)
 
 
 SPEC = ModelSpec(
     name="tps-baseline",
     title="TPS baseline (weight-free)",
-    paper="No paper: vton-zoo's own weight-free baseline (thin-plate-spline warp from garment-contour landmarks to "
-          "pose keypoints; TPS after Bookstein, TPAMI 1989)",
+    paper="No paper: vton-zoo's own weight-free baseline (garment parts mapped along the pose's bones into the body's "
+          "outline, thin-plate splines after Bookstein, TPAMI 1989, shading from the photo)",
     paper_url="https://doi.org/10.1109/34.24792",
     code_url="https://github.com/vton-zoo/vton-zoo",
     commit="this repository (vton_zoo/models/tps_baseline.py)",
@@ -100,13 +119,13 @@ SPEC = ModelSpec(
                                    "body, 2/3 lower body (trousers, skirts, shorts), 1 dress"),
     },
     outputs={
-        "warped_garment": types.image("garment warped onto the person (torso and sleeve TPS), [-1, 1]"),
-        "warped_mask": types.mask("garment mask warped with the same grids"),
-        "flow": types.raw("the TPS sampling grid as a flow field: normalised grid_sample coordinates (channel 0 = x, "
+        "warped_garment": types.image("garment mapped onto the person (torso, sleeves, legs), [-1, 1]"),
+        "warped_mask": types.mask("garment mask mapped with the same grids"),
+        "flow": types.raw("the sampling grid as a flow field: normalised grid_sample coordinates (channel 0 = x, "
                           "1 = y, align_corners=False) in about [-1, 1]", 2),
-        "composite_mask": types.mask("where the warped garment is pasted: the warped mask inside the parse regions "
-                                     "it may cover"),
-        "tryon": types.image("final try-on image, [-1, 1]; face, hair, hands and lower body copied from the person"),
+        "composite_mask": types.mask("where the new garment is pasted (after occlusion by hair, hands and arms)"),
+        "tryon": types.image("final try-on image, [-1, 1]; face, hair, hands and the parts the category does not "
+                             "change copied from the person"),
     },
     resolution=(512, 384),
     resolutions=((256, 192), (1024, 768)),
@@ -114,9 +133,9 @@ SPEC = ModelSpec(
     size_multiple=32,
     weights=WeightsSpec(needs_weights=False,
                         notes="Built in: needs no learned weights (geometry only), nothing to download."),
-    description="Weight-free baseline: garment landmarks from the mask matched to pose keypoints, thin-plate-spline "
-                "warp (torso + one per sleeve), composited inside the coarse parse with skin / inpainting fill. "
-                "About 0.1 s CPU at 512x384 (0.3 s with preprocessing).",
+    description="Weight-free baseline: the garment's torso, sleeves and legs mapped along the pose's bones into the "
+                "body's outline (thin-plate splines through geometric control points), shaded with the photo's own "
+                "luminance, old garment filled with skin or background. Upper garments, lower garments and dresses.",
 )
 
 
@@ -125,7 +144,7 @@ SPEC = ModelSpec(
 
 def _unit(vector: np.ndarray, fallback: np.ndarray) -> np.ndarray:
     norm = float(np.hypot(*vector))
-    return vector / norm if norm > 1e-6 else fallback
+    return vector / norm if norm > 1e-6 else np.asarray(fallback, np.float64)
 
 
 def _perp(vector: np.ndarray) -> np.ndarray:
@@ -135,6 +154,68 @@ def _perp(vector: np.ndarray) -> np.ndarray:
 
 def _cross(a: np.ndarray, b: np.ndarray) -> float:
     return float(a[0] * b[1] - a[1] * b[0])
+
+
+def _outer_normal(direction: np.ndarray, side: int) -> np.ndarray:
+    """The normal of ``direction`` on the outer side of a limb on image side ``side`` (0 left, 1 right): the one that
+    points away from the body and up, as the top edge of a sleeve laid flat does."""
+    normal = _perp(direction)
+    outward = np.array([-1.0 if side == 0 else 1.0, -1.0])
+    return normal if float(normal @ outward) >= 0 else -normal
+
+
+def _polygon(points: list[np.ndarray], size: tuple[int, int]) -> np.ndarray:
+    """Filled polygon (pixel coordinates, pixel centres at +0.5) as a bool mask ``(H, W)``."""
+    height, width = size
+    canvas = Image.new("L", (width, height))
+    if len(points) >= 3:
+        ImageDraw.Draw(canvas).polygon([(float(p[0]) - 0.5, float(p[1]) - 0.5) for p in points], fill=1)
+    return np.asarray(canvas, bool)
+
+
+def _dilate(mask: np.ndarray, radius: int) -> np.ndarray:
+    """Binary dilation by a (2 radius + 1) square (a max filter)."""
+    if radius <= 0:
+        return mask.copy()
+    tensor = torch.from_numpy(mask.astype(np.float32))[None, None]
+    size = 2 * radius + 1  # separable: a row max then a column max
+    tensor = F.max_pool2d(tensor, (1, size), stride=1, padding=(0, radius))
+    return F.max_pool2d(tensor, (size, 1), stride=1, padding=(radius, 0))[0, 0].numpy() > 0.5
+
+
+def _blur(image: np.ndarray, sigma: float) -> np.ndarray:
+    """Gaussian blur of a 2-D float array (reflecting borders)."""
+    return ndimage.gaussian_filter(image, sigma, mode="nearest", truncate=3.0)
+
+
+def _resize(array: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Bilinear resize of ``(h, w)`` or ``(h, w, C)`` float arrays (PIL, antialiased when shrinking)."""
+    height, width = size
+    if array.ndim == 3:
+        return np.stack([_resize(array[..., c], size) for c in range(array.shape[2])], -1)
+    image = Image.fromarray(np.ascontiguousarray(array, np.float32), mode="F")
+    return np.asarray(image.resize((width, height), Image.BILINEAR), np.float32)
+
+
+def _masked_mean(values: np.ndarray, mask: np.ndarray, sigma: float) -> np.ndarray:
+    """Local mean of ``values`` over ``mask`` (normalised Gaussian), NaN-free (0 where the mask is far).
+
+    Wide windows are computed on a coarser copy (a factor up to 8, keeping at least 1.5 px of sigma there) and
+    brought back bilinearly: the result is smooth anyway.
+    """
+    height, width = mask.shape
+    factor = 1
+    while factor < 8 and sigma / (2 * factor) >= 1.5:
+        factor *= 2
+    weight = mask.astype(np.float32)
+    total = np.where(mask, values, 0.0).astype(np.float32)
+    if factor > 1:
+        small = (-(-height // factor), -(-width // factor))
+        weight, total = _resize(weight, small), _resize(total, small)
+    weight = _blur(weight, sigma / factor)
+    total = _blur(total, sigma / factor)
+    mean = np.where(weight > 1e-3, total / np.maximum(weight, 1e-3), 0.0).astype(np.float32)
+    return _resize(mean, (height, width)) if factor > 1 else mean
 
 
 # --- 1. keypoints from heatmaps --------------------------------------------------------------------------------------
@@ -167,7 +248,252 @@ def decode_keypoints(pose: torch.Tensor) -> np.ndarray:
     return out
 
 
-# --- 2. garment landmarks --------------------------------------------------------------------------------------------
+# --- 2. the body -----------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Body:
+    """The person's frame at the model's resolution; lists are [image-left, image-right]."""
+
+    shoulder: list[np.ndarray]
+    elbow: list[np.ndarray | None]
+    wrist: list[np.ndarray | None]
+    hip: list[np.ndarray]
+    knee: list[np.ndarray | None]
+    ankle: list[np.ndarray | None]
+    neck: np.ndarray  # mid-shoulder
+    mid_hip: np.ndarray
+    width: float  # shoulder keypoint distance
+    hips_seen: bool = True
+    head: np.ndarray | None = None
+
+    def centre_x(self, y: np.ndarray | float) -> np.ndarray | float:
+        """x of the body's centre line (neck -> mid-hip, then down the middle of the knees or straight)."""
+        y = np.asarray(y, np.float64)
+        span = max(self.mid_hip[1] - self.neck[1], 1.0)
+        upper = self.neck[0] + (y - self.neck[1]) / span * (self.mid_hip[0] - self.neck[0])
+        knees = [k for k in self.knee if k is not None]
+        if len(knees) == 2:
+            knee_mid = (knees[0] + knees[1]) / 2
+            below = self.mid_hip[0] + (y - self.mid_hip[1]) / max(knee_mid[1] - self.mid_hip[1], 1.0) * (
+                knee_mid[0] - self.mid_hip[0])
+            return np.where(y > self.mid_hip[1], below, upper)
+        return np.where(y > self.mid_hip[1], self.mid_hip[0], upper)
+
+    def arm_chain(self, side: int) -> list[np.ndarray]:
+        chain = [self.shoulder[side]]
+        elbow, wrist = self.elbow[side], self.wrist[side]
+        if elbow is None:  # hanging arm, slightly away from the body
+            outward = np.array([-1.0 if side == 0 else 1.0, 0.0])
+            elbow = self.shoulder[side] + self.width * (0.15 * outward + np.array([0.0, 1.1]))
+        chain.append(elbow)
+        if wrist is not None:
+            chain.append(wrist)
+        else:
+            chain.append(elbow + 0.9 * (elbow - self.shoulder[side]))
+        return chain
+
+    def leg_chain(self, side: int) -> list[np.ndarray]:
+        chain = [self.hip[side]]
+        knee, ankle = self.knee[side], self.ankle[side]
+        if knee is None:
+            knee = self.hip[side] + np.array([0.0, 1.5 * self.width])
+        chain.append(knee)
+        chain.append(ankle if ankle is not None else knee + (knee - self.hip[side]))
+        return chain
+
+
+def _body(keypoints: np.ndarray, size: tuple[int, int]) -> _Body:
+    """Body frame from COCO-18 keypoints (pixels); a default frame, with a warning, when the shoulders are unusable."""
+    height, width = size
+
+    def point(name: str) -> np.ndarray | None:
+        x, y, confidence = keypoints[_KP[name]]
+        return np.array([x, y], np.float64) if confidence > 0 else None
+
+    right, left = point("RShoulder"), point("LShoulder")
+    if right is None or left is None or np.hypot(*(left - right)) < 0.02 * width:
+        logger.warning("tps-baseline: no usable shoulders in the pose; placing the garment in a default frame")
+        shoulder_width = 0.36 * width
+        neck = np.array([width / 2, 0.27 * height])
+        shoulders = [neck - [shoulder_width / 2, 0], neck + [shoulder_width / 2, 0]]
+        mid_hip = neck + [0, 1.5 * shoulder_width]
+        hips = [mid_hip - [0.3 * shoulder_width, 0], mid_hip + [0.3 * shoulder_width, 0]]
+        return _Body(shoulders, [None, None], [None, None], hips, [None, None], [None, None], neck, mid_hip,
+                     shoulder_width, hips_seen=False)
+    # Image-left / image-right: a front-facing person's right shoulder is on the image left.
+    sides = ("L", "R") if right[0] > left[0] else ("R", "L")
+
+    def pair(name: str) -> list[np.ndarray | None]:
+        return [point(sides[0] + name), point(sides[1] + name)]
+
+    shoulders = pair("Shoulder")
+    shoulder_width = float(np.hypot(*(shoulders[1] - shoulders[0])))
+    neck = (shoulders[0] + shoulders[1]) / 2
+    down = _perp(_unit(shoulders[1] - shoulders[0], np.array([1.0, 0.0])))
+    if down[1] < 0:
+        down = -down
+    hips = pair("Hip")
+    seen = [h for h in hips if h is not None]
+    if len(seen) == 2:
+        mid_hip = (hips[0] + hips[1]) / 2
+    elif len(seen) == 1:  # one hip: its projection on the torso axis, the other mirrored
+        mid_hip = neck + float((seen[0] - neck) @ down) * down
+        index = 0 if hips[0] is not None else 1
+        hips[1 - index] = 2 * mid_hip - hips[index]
+    else:
+        mid_hip = neck + 1.5 * shoulder_width * down
+        across = _unit(shoulders[1] - shoulders[0], np.array([1.0, 0.0]))
+        hips = [mid_hip - 0.3 * shoulder_width * across, mid_hip + 0.3 * shoulder_width * across]
+    if float((mid_hip - neck) @ down) < 0.6 * shoulder_width:  # a collapsed pose: typical proportions
+        mid_hip = neck + 1.5 * shoulder_width * down
+        hips = [mid_hip - np.array([0.3 * shoulder_width, 0]), mid_hip + np.array([0.3 * shoulder_width, 0])]
+    head = [p for p in (point("Nose"), point("REye"), point("LEye")) if p is not None]
+    return _Body(shoulders, pair("Elbow"), pair("Wrist"), hips, pair("Knee"), pair("Ankle"), neck, mid_hip,
+                 shoulder_width, hips_seen=bool(seen), head=np.mean(head, 0) if head else None)
+
+
+def _chain_coordinates(xs: np.ndarray, ys: np.ndarray, chain: list[np.ndarray], side: int
+                       ) -> tuple[np.ndarray, np.ndarray, float]:
+    """For pixels ``(xs, ys)``: the arc length along a bone chain of their nearest point (negative before its start,
+    measured along the first bone) and their signed distance from it (positive on the limb's outer side).
+
+    Returns ``(along, across, length)``.
+    """
+    best = np.full(xs.shape, np.inf)
+    along = np.zeros(xs.shape)
+    across = np.zeros(xs.shape)
+    offset = 0.0
+    first_normal = None
+    handedness = 1.0
+    for index, (start, end) in enumerate(zip(chain[:-1], chain[1:])):
+        vector = end - start
+        length = max(float(np.hypot(*vector)), 1e-6)
+        direction = vector / length
+        normal = _perp(direction)
+        if first_normal is None:
+            first_normal = _outer_normal(direction, side)
+            handedness = 1.0 if float(normal @ first_normal) > 0 else -1.0
+        normal = handedness * normal
+        dx, dy = xs - start[0], ys - start[1]
+        t = dx * direction[0] + dy * direction[1]
+        lo = -np.inf if index == 0 else 0.0
+        hi = np.inf if index == len(chain) - 2 else length
+        tc = np.clip(t, lo, hi)
+        px, py = dx - tc * direction[0], dy - tc * direction[1]
+        distance = np.hypot(px, py)
+        closer = distance < best
+        best = np.where(closer, distance, best)
+        along = np.where(closer, offset + tc, along)
+        across = np.where(closer, px * normal[0] + py * normal[1], across)
+        offset += length
+    return along, across, offset
+
+
+def _chain_fields(chain: list[np.ndarray], side: int, size: tuple[int, int], factor: int = 2
+                  ) -> tuple[np.ndarray, np.ndarray, float]:
+    """:func:`_chain_coordinates` of every pixel, computed ``factor`` times coarser and brought back bilinearly."""
+    height, width = size
+    small_h, small_w = -(-height // factor), -(-width // factor)
+    ys, xs = np.mgrid[0:small_h, 0:small_w].astype(np.float32)
+    along, across, length = _chain_coordinates((xs + 0.5) * factor, (ys + 0.5) * factor, chain, side)
+    return _resize(along, size), _resize(across, size), length
+
+
+def _limb_zone(xs: np.ndarray, ys: np.ndarray, chain: list[np.ndarray], radii: tuple[float, float]) -> np.ndarray:
+    """Pixels within a capsule around each bone of the chain (radius per bone, the last radius for later bones)."""
+    zone = np.zeros(xs.shape, bool)
+    for index, (start, end) in enumerate(zip(chain[:-1], chain[1:])):
+        radius = radii[min(index, len(radii) - 1)]
+        box = _segment_box(start, end, radius, xs.shape)
+        if box is not None:
+            zone[box] |= _capsule_distance(xs[box], ys[box], start, end) < radius
+    return zone
+
+
+def _segment_box(start: np.ndarray, end: np.ndarray, reach: float, size: tuple[int, int]
+                 ) -> tuple[slice, slice] | None:
+    """The rows and columns within ``reach`` of a segment's bounding box (None when that is outside the image)."""
+    height, width = size
+    x0, x1 = sorted((float(start[0]), float(end[0])))
+    y0, y1 = sorted((float(start[1]), float(end[1])))
+    left, right = max(0, int(x0 - reach) - 1), min(width, int(x1 + reach) + 2)
+    top, bottom = max(0, int(y0 - reach) - 1), min(height, int(y1 + reach) + 2)
+    if left >= right or top >= bottom:
+        return None
+    return slice(top, bottom), slice(left, right)
+
+
+def _capsule_distance(xs: np.ndarray, ys: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
+    start, end = np.asarray(start, np.float64), np.asarray(end, np.float64)
+    vec = end - start
+    length_sq = max(float(vec @ vec), 1e-9)
+    t = np.clip(((xs - start[0]) * vec[0] + (ys - start[1]) * vec[1]) / length_sq, 0.0, 1.0)
+    return np.hypot(xs - start[0] - t * vec[0], ys - start[1] - t * vec[1])
+
+
+@dataclass
+class _Outline:
+    """The person's torso outline, per row: x of its left and right edge (NaN outside ``top..bottom``)."""
+
+    left: np.ndarray
+    right: np.ndarray
+    top: int
+    bottom: int
+
+    def half(self, y: float) -> tuple[float, float]:
+        row = int(np.clip(round(y), self.top, self.bottom))
+        return float(self.left[row]), float(self.right[row])
+
+
+def _torso_outline(parse: np.ndarray, body: _Body, arm_zone: np.ndarray, config: TPSBaselineConfig) -> _Outline:
+    """The torso's outline from the shoulders down to the image bottom, from the silhouette without the arms.
+
+    Each row's run of body pixels (not background, hair, face or arm skin; not inside an arm's capsule unless near the
+    centre line) through the centre line gives the edges; rows where an edge is implausible (an arm merged with the
+    side, a hand on the hip) take a prior from the body's proportions; the edges are then smoothed.
+    """
+    height, width = parse.shape
+    sw = body.width
+    top = int(np.clip(round(min(s[1] for s in body.shoulder) - 0.1 * sw), 0, height - 1))
+    rows = np.arange(height, dtype=np.float64)
+    centre = np.asarray(body.centre_x(rows), np.float64)
+    xs = np.arange(width)[None, :]
+    core = np.abs(xs - centre[:, None]) < 0.22 * sw
+    solid = ~np.isin(parse, (labels.BACKGROUND, labels.HAIR, labels.FACE, *labels.ARM_LABELS, *labels.HAND_LABELS))
+    solid &= ~arm_zone | core
+    # Prior half-width: shoulders -> armpits -> waist -> hips -> thighs.
+    hip_half = max(0.5 * abs(body.hip[1][0] - body.hip[0][0]) + 0.12 * sw, 0.42 * sw)
+    y_shoulder, y_hip = float(body.neck[1]), float(body.mid_hip[1])
+    knots_y = [y_shoulder, y_shoulder + 0.45 * sw, 0.5 * (y_shoulder + y_hip) + 0.2 * sw, y_hip,
+               y_hip + 0.6 * sw]
+    knots_h = [0.55 * sw, 0.5 * sw, 0.42 * sw, hip_half, hip_half * 0.95]
+    prior = np.interp(rows, knots_y, knots_h)
+    # Per row, the run of solid pixels through the centre column: the last gap left of it and the first right of it.
+    columns = np.arange(width)
+    gap_left = np.maximum.accumulate(np.where(solid, -1, columns[None, :]), axis=1)
+    gap_right = np.minimum.accumulate(np.where(solid, width, columns[None, :])[:, ::-1], axis=1)[:, ::-1]
+    centre_col = np.clip(np.round(centre).astype(int), 0, width - 1)
+    rows_i = np.arange(height)
+    inside = solid[rows_i, centre_col]
+    left = np.where(inside, gap_left[rows_i, centre_col] + 0.5, np.nan)
+    right = np.where(inside, gap_right[rows_i, centre_col] - 0.5, np.nan)
+    left[:top] = np.nan
+    right[:top] = np.nan
+    # Implausible edges (merged arms, hands, hair) take the prior.
+    for edge, sign in ((left, -1.0), (right, 1.0)):
+        half = sign * (edge - centre)
+        bad = ~np.isfinite(half) | (half < 0.7 * prior) | (half > 1.35 * prior)
+        half = np.where(bad, prior, half)
+        half = ndimage.median_filter(half, size=max(3, int(0.12 * sw) | 1), mode="nearest")
+        half = ndimage.uniform_filter1d(half, size=max(3, int(0.06 * sw) | 1), mode="nearest")
+        edge[:] = centre + sign * half
+    left[:top] = np.nan
+    right[:top] = np.nan
+    return _Outline(left, right, top, height - 1)
+
+
+# --- 3. garment shape ------------------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -177,6 +503,8 @@ class _Sleeve:
     cuff: np.ndarray  # centre of the sleeve end
     outer: np.ndarray  # cuff corner that ends the sleeve's top edge (the side away from the body)
     inner: np.ndarray  # cuff corner that ends the sleeve's underside
+    # Across the sleeve at fractions 0..1 of root -> cuff: the outer and inner extent (signed, along the outer normal).
+    profile: np.ndarray = field(default_factory=lambda: np.zeros((0, 3)))
 
 
 @dataclass
@@ -190,6 +518,8 @@ class _GarmentLandmarks:
     waist: list[np.ndarray]
     hem: list[np.ndarray]
     sleeves: list[_Sleeve | None]
+    centre: float = 0.0
+    lines: list[tuple[float, float]] = field(default_factory=list)  # torso side lines x = slope * y + intercept
 
 
 def _run_edges(mask: np.ndarray, rows: np.ndarray, column: int) -> tuple[np.ndarray, np.ndarray]:
@@ -205,15 +535,20 @@ def _run_edges(mask: np.ndarray, rows: np.ndarray, column: int) -> tuple[np.ndar
     return left.astype(np.float64), right.astype(np.float64)
 
 
-def garment_landmarks(mask: np.ndarray) -> _GarmentLandmarks:
-    """Collar, shoulder, armpit, waist and hem points and the sleeves of a garment mask (bool ``(H, W)``)."""
+def garment_landmarks(mask: np.ndarray, band_rows: tuple[float, float] = (0.6, 0.9)) -> _GarmentLandmarks:
+    """Collar, shoulder, armpit, waist and hem points and the sleeves of a garment mask (bool ``(H, W)``).
+
+    ``band_rows``: the rows (fractions of the garment's height) where the torso's sides are measured: the lower
+    body of a top; a dress's bodice (its skirt flares).
+    """
+    mask = ndimage.binary_fill_holes(mask)  # lace, eyelets: the shape, not its holes
     height, width = mask.shape
     ys, xs = np.nonzero(mask)
     top, bottom, left, right = int(ys.min()), int(ys.max()), int(xs.min()), int(xs.max())
     box_h, box_w = bottom - top + 1, right - left + 1
 
     # Centre column: the middle of the lower garment's rows (robust to one long sleeve hanging lower).
-    band = np.arange(top + int(0.6 * box_h), top + int(0.9 * box_h) + 1)
+    band = np.arange(top + int(band_rows[0] * box_h), top + int(band_rows[1] * box_h) + 1)
     band_mid = [(np.flatnonzero(mask[y]).min() + np.flatnonzero(mask[y]).max()) / 2 for y in band if mask[y].any()]
     centre = int(round(np.median(band_mid))) if band_mid else (left + right) // 2
     centre = int(np.clip(centre, 0, width - 1))
@@ -231,6 +566,17 @@ def garment_landmarks(mask: np.ndarray) -> _GarmentLandmarks:
         else:
             slope, intercept = 0.0, float(fallback)
         lines.append((slope, intercept))
+    # Wide sleeves hanging beside the body and touching it (bell sleeves, ruffles, puff sleeves) join the centre run:
+    # the lines above are then the sleeves' outer edges. The shoulders show where the top contour turns down.
+    hanging = None
+    if lines[1][0] * bottom + lines[1][1] - (lines[0][0] * bottom + lines[0][1]) > 0.8 * box_w:
+        hanging = _hanging_shoulders(mask, top, bottom, left, right, centre)
+        if hanging is None:
+            hanging = _torso_between_cuffs(mask, top, bottom, box_w, centre)
+    if hanging is not None:
+        lines = [(0.0, hanging[0]), (0.0, hanging[1])]
+        run_left = np.where(np.isfinite(run_left), np.maximum(run_left, hanging[0]), run_left)
+        run_right = np.where(np.isfinite(run_right), np.minimum(run_right, hanging[1]), run_right)
 
     def line_x(side: int, y: float) -> float:
         slope, intercept = lines[side]
@@ -254,6 +600,9 @@ def garment_landmarks(mask: np.ndarray) -> _GarmentLandmarks:
         armpit_y = max(armpit_y, top + 0.15 * box_h)
         # A flared or batwing body can hide the armpit; worn, it is never much lower than half a shoulder width.
         armpit_y = min(armpit_y, top + 0.3 * box_w)
+        if hanging is not None:  # hidden under a hanging sleeve: an armhole's usual depth below the shoulder
+            column = int(np.clip(round(hanging[side]), 0, width - 1))
+            armpit_y = float(np.argmax(mask[:, column])) + 0.45 * (hanging[1] - hanging[0])
         # Shoulder point: the top contour above the torso line at armpit height.
         x_shoulder = float(np.clip(line_x(side, armpit_y), 0, width - 1))
         shoulder_y = min(float(top_contour[int(round(x_shoulder))]), armpit_y - 0.1 * box_h)
@@ -268,7 +617,7 @@ def garment_landmarks(mask: np.ndarray) -> _GarmentLandmarks:
     half = max(1.0, 0.5 * (shoulder[1][0] - shoulder[0][0]))
     for side in (0, 1):
         sign = -1.0 if side == 0 else 1.0
-        lo, hi = sorted((centre + sign * 0.1 * half, centre + sign * 0.6 * half))
+        lo, hi = sorted((centre + sign * 0.1 * half, centre + sign * 0.85 * half))
         cols = np.arange(int(max(0, lo)), int(min(width - 1, hi)) + 1)
         cols = cols[has[cols]] if len(cols) else cols
         if len(cols):
@@ -315,198 +664,213 @@ def garment_landmarks(mask: np.ndarray) -> _GarmentLandmarks:
         along = (points - root) @ axis
         end = along >= along.max() - max(2.0, 0.1 * along.max())
         cuff = points[end].mean(0)
-        normal = _perp(axis)
+        normal = _outer_normal(axis, side)
         across = (points[end] - cuff) @ normal
-        # The top edge lies on the side of the axis that points outwards and up (see _sleeve_targets).
-        if _cross(axis, np.array([-1.0 if side == 0 else 1.0, -1.0])) < 0:
-            normal = -normal
-            across = -across
         outer = cuff + max(0.5, float(across.max())) * normal
         inner = cuff + min(-0.5, float(across.min())) * normal
-        sleeves.append(_Sleeve(sleeve_mask, root, cuff, outer, inner))
-    return _GarmentLandmarks(torso_mask, collar, shoulder, armpit, waist, hem, sleeves)
+        sleeves.append(_Sleeve(sleeve_mask, root, cuff, outer, inner,
+                               _sleeve_profile(points, root, cuff, normal, shoulder[side], armpit[side])))
+    return _GarmentLandmarks(torso_mask, collar, shoulder, armpit, waist, hem, sleeves, float(centre), lines)
 
 
-# --- 3. targets on the person ----------------------------------------------------------------------------------------
+def _hanging_shoulders(mask: np.ndarray, top: int, bottom: int, left: int, right: int, centre: int
+                       ) -> tuple[float, float] | None:
+    """The x of the shoulders of a top whose sleeves hang beside its body, or None.
+
+    From the middle outwards the top contour first follows the shoulders (gently sloping), then turns down the sleeve
+    (steeply). Both turns must lie well inside the garment's width, with the sleeve going on outwards below the turn
+    (a camisole's strap turns down too, but only background lies outside it).
+    """
+    height, width = mask.shape
+    box_w, box_h = right - left + 1, bottom - top + 1
+    has = mask.any(0)
+    contour = np.where(has, np.argmax(mask, axis=0), bottom).astype(np.float64)
+    step = max(2, int(0.03 * box_w))
+    found = []
+    for direction in (-1, 1):
+        x = centre + direction * int(0.15 * box_w)
+        turn = None
+        while left + step <= x <= right - step:
+            drop = contour[x + direction * step] - contour[x]
+            if drop > 1.5 * step:  # steeper than about 56 degrees
+                turn = x
+                break
+            x += direction
+        if turn is None:
+            return None
+        inside = (turn - left) if direction < 0 else (right - turn)
+        if inside < 0.1 * box_w or abs(turn - centre) < 0.2 * box_w:
+            return None
+        # A camisole's strap turns down too, but the strap is narrow; below a shoulder the body is wide.
+        row = int(min(bottom, contour[turn] + 0.06 * box_h))
+        if _run_width(mask[row], turn - direction * max(1, int(0.02 * box_w))) < 0.4 * box_w:
+            return None
+        found.append(float(turn))
+    return found[0], found[1]
+
+
+def _torso_between_cuffs(mask: np.ndarray, top: int, bottom: int, box_w: int, centre: int
+                         ) -> tuple[float, float] | None:
+    """Long sleeves hanging close beside the body: near the hem, the rows hold three runs, cuff, body, cuff. The
+    body's run then gives the torso's sides (x of its left and right edge), or None."""
+    height = bottom - top + 1
+    found = []
+    for y in range(top + int(0.82 * height), top + int(0.97 * height)):
+        columns = np.flatnonzero(mask[y])
+        if columns.size == 0:
+            continue
+        breaks = np.flatnonzero(np.diff(columns) > 1)
+        starts = np.concatenate([[columns[0]], columns[breaks + 1]])
+        ends = np.concatenate([columns[breaks], [columns[-1]]])
+        if len(starts) == 3 and starts[1] <= centre <= ends[1] and ends[1] - starts[1] >= 0.4 * box_w:
+            found.append((float(starts[1]), float(ends[1])))
+    if len(found) < 0.3 * 0.15 * height:
+        return None
+    return float(np.median([f[0] for f in found])), float(np.median([f[1] for f in found]))
+
+
+def _run_width(row: np.ndarray, column: int) -> int:
+    """Length of the run of True in ``row`` holding ``column`` (0 if it is False)."""
+    column = int(np.clip(column, 0, len(row) - 1))
+    if not row[column]:
+        return 0
+    left, right = row[column::-1], row[column:]
+    return int((np.argmin(left) if not left.all() else len(left)) + (np.argmin(right) if not right.all() else
+                                                                      len(right)) - 1)
+
+
+def _sleeve_profile(points: np.ndarray, root: np.ndarray, cuff: np.ndarray, normal: np.ndarray,
+                    shoulder: np.ndarray, armpit: np.ndarray, samples: int = 9) -> np.ndarray:
+    """``(samples, 3)``: fraction t along root -> cuff, and the sleeve's outer and inner extent across it there."""
+    axis = cuff - root
+    length = max(float(np.hypot(*axis)), 1.0)
+    t = ((points - root) @ axis) / length**2
+    s = (points - root) @ normal
+    seam_half = 0.5 * float(np.hypot(*(shoulder - armpit)))
+    out = np.zeros((samples, 3))
+    for index, fraction in enumerate(np.linspace(0.0, 1.0, samples)):
+        near = np.abs(t - fraction) <= 0.5 / (samples - 1) + 0.02
+        if near.sum() >= 3:
+            out[index] = (fraction, np.percentile(s[near], 97), np.percentile(s[near], 3))
+        else:
+            out[index] = (fraction, seam_half, -seam_half)
+    # At the root the sleeve is as wide as its seam at least.
+    out[0, 1] = max(out[0, 1], seam_half)
+    out[0, 2] = min(out[0, 2], -seam_half)
+    return out
+
+
+def _front_neckline(garment: np.ndarray, mask: np.ndarray, found: _GarmentLandmarks) -> np.ndarray:
+    """The front neckline between the collar corners: ``(5, 2)`` garment points from the left corner through the
+    deepest point to the right corner.
+
+    In a product shot the inside of the back of the neckline shows through the opening: the mask is filled there.
+    Going down the middle of the opening from the top contour, the inner back (in shadow, another colour, carrying
+    the label) differs from the garment's front (its usual colour, the median of its torso); the front starts where
+    the colour settles on the front's. Without an inner back that differs, a crew neck's front drops ``NECK_DEPTH``
+    of the opening's width below the corners. Where the top contour itself dips well below the corners (a V-neck, a
+    camisole) that dip is the neckline.
+    """
+    left, right = found.collar
+    width = float(right[0] - left[0])
+    height, image_w = mask.shape
+    if width < 4:
+        mid = (left + right) / 2
+        return np.array([left, mid, mid, mid, right])
+    has = mask.any(0)
+    top_contour = np.where(has, np.argmax(mask, axis=0), height - 1).astype(np.float64)
+    corner_y = max(left[1], right[1])
+    xs = left[0] + width * np.array([0.0, 0.25, 0.5, 0.75, 1.0])
+    shape = np.array([0.0, 0.75, 1.0, 0.75, 0.0])  # depth profile of a round neck relative to its middle
+    middle = int(np.clip(round(xs[2]), 0, image_w - 1))
+    y_top = float(top_contour[middle])
+    if y_top - corner_y > 0.25 * width:  # the opening itself shows in the mask: the contour is the neckline
+        depths = np.array([float(top_contour[int(np.clip(round(x), 0, image_w - 1))]) for x in xs])
+    else:
+        depth = corner_y + NECK_DEPTH * width
+        torso = found.torso_mask
+        rows = np.flatnonzero(torso.any(1))
+        if len(rows):
+            lo, hi = rows[0] + int(0.4 * (rows[-1] - rows[0])), rows[0] + int(0.7 * (rows[-1] - rows[0]))
+            body = np.median(garment[lo:hi + 1][torso[lo:hi + 1]], axis=0)
+            band = slice(max(0, middle - max(1, int(0.1 * width))), middle + max(1, int(0.1 * width)) + 1)
+            start, stop = int(y_top) + 1, int(min(height - 1, corner_y + 0.8 * width))
+            if stop - start > 4:
+                profile = ndimage.uniform_filter1d(garment[start:stop, band].mean(1), 3, axis=0)
+                unlike = np.linalg.norm(profile - body, axis=1)
+                differs = unlike >= 0.12
+                if differs[: max(1, int(0.1 * width))].any():  # an inner back shows at the top
+                    # The front: the first row after it from which the colour stays the front's for a while.
+                    run = max(3, int(0.08 * width))
+                    calm = ndimage.minimum_filter1d((~differs).astype(np.uint8), run, origin=-(run // 2)) > 0
+                    settled = np.flatnonzero(calm & (np.arange(len(unlike)) > np.argmax(differs)))
+                    if len(settled):
+                        depth = float(start + settled[0])
+        depths = corner_y + (depth - corner_y) * shape
+        depths = np.maximum(depths, [float(top_contour[int(np.clip(round(x), 0, image_w - 1))]) for x in xs])
+        depths[0], depths[4] = left[1], right[1]
+    # Deepest in the middle, never rising towards it: a U or a V.
+    depths[1] = max(depths[1], depths[0])
+    depths[3] = max(depths[3], depths[4])
+    depths[2] = max(depths[2], depths[1], depths[3])
+    return np.stack([xs, depths], 1)
 
 
 @dataclass
-class _Body:
-    shoulder: list[np.ndarray]  # image-left, image-right
-    elbow: list[np.ndarray | None]
-    wrist: list[np.ndarray | None]
-    neck: np.ndarray
-    mid_hip: np.ndarray
-    width: float  # shoulder keypoint distance
+class _LowerGarment:
+    """A lower garment in garment pixels: waistband corners, crotch and per leg its centre line and half-width."""
+
+    waist: list[np.ndarray]
+    top: float
+    bottom: float
+    crotch: np.ndarray | None  # None: a skirt
+    legs: list[np.ndarray]  # per leg (image-left first): rows (n, 3) of y, centre x, half-width
+    rows: np.ndarray  # skirt / body: (n, 3) of y, left, right over the whole garment
 
 
-def _body(keypoints: np.ndarray, size: tuple[int, int]) -> _Body:
-    """Body frame from COCO-18 keypoints (pixels); a default frame, with a warning, when the shoulders are unusable."""
-    height, width = size
-
-    def point(name: str) -> np.ndarray | None:
-        x, y, confidence = keypoints[_KP[name]]
-        return np.array([x, y]) if confidence > 0 else None
-
-    right, left = point("RShoulder"), point("LShoulder")
-    if right is None or left is None or np.hypot(*(left - right)) < 0.02 * width:
-        logger.warning("tps-baseline: no usable shoulders in the pose; placing the garment in a default frame")
-        shoulder_width = 0.36 * width
-        neck = np.array([width / 2, 0.27 * height])
-        shoulders = [neck - [shoulder_width / 2, 0], neck + [shoulder_width / 2, 0]]
-        return _Body(shoulders, [None, None], [None, None], neck, neck + [0, 1.5 * shoulder_width], shoulder_width)
-    # Image-left / image-right: a front-facing person's right shoulder is on the image left.
-    swap = right[0] > left[0]
-    sides = ("L", "R") if swap else ("R", "L")
-    shoulders = [point(sides[0] + "Shoulder"), point(sides[1] + "Shoulder")]
-    elbows = [point(sides[0] + "Elbow"), point(sides[1] + "Elbow")]
-    wrists = [point(sides[0] + "Wrist"), point(sides[1] + "Wrist")]
-    shoulder_width = float(np.hypot(*(shoulders[1] - shoulders[0])))
-    neck = (shoulders[0] + shoulders[1]) / 2
-    hips = [point("RHip"), point("LHip")]
-    seen = [h for h in hips if h is not None]
-    across = _unit(shoulders[1] - shoulders[0], np.array([1.0, 0.0]))
-    down = _perp(across)
-    mid_hip = np.mean(seen, 0) if seen else neck + 1.5 * shoulder_width * down
-    if len(seen) == 1:  # one hip: its projection on the torso axis
-        mid_hip = neck + float((seen[0] - neck) @ down) * down
-    if float((mid_hip - neck) @ down) < 0.5 * shoulder_width:
-        mid_hip = neck + 1.5 * shoulder_width * down
-    return _Body(shoulders, elbows, wrists, neck, mid_hip, shoulder_width)
-
-
-class _Similarity:
-    """The similarity transform mapping two source points onto two target points."""
-
-    def __init__(self, src: tuple[np.ndarray, np.ndarray], dst: tuple[np.ndarray, np.ndarray]):
-        src_vec, dst_vec = src[1] - src[0], dst[1] - dst[0]
-        src_len = max(float(np.hypot(*src_vec)), 1e-6)
-        self.scale = float(np.hypot(*dst_vec)) / src_len
-        angle = math.atan2(dst_vec[1], dst_vec[0]) - math.atan2(src_vec[1], src_vec[0])
-        self.rotation = np.array([[math.cos(angle), -math.sin(angle)], [math.sin(angle), math.cos(angle)]])
-        self.src0, self.dst0 = src[0], dst[0]
-
-    def __call__(self, point: np.ndarray) -> np.ndarray:
-        return self.dst0 + self.scale * self.rotation @ (point - self.src0)
-
-
-def _row_extent(region: np.ndarray, y: float, x_centre: float) -> tuple[float, float] | None:
-    """Extent of the run of ``region`` in row ``y`` that contains (or is nearest to) ``x_centre``."""
-    height, width = region.shape
-    row = int(round(y))
-    if not 0 <= row < height:
-        return None
-    cols = np.flatnonzero(region[row])
-    if len(cols) == 0:
-        return None
-    # Split the row into runs and take the one nearest the centre.
-    breaks = np.flatnonzero(np.diff(cols) > 1)
-    starts = np.concatenate([[cols[0]], cols[breaks + 1]])
-    ends = np.concatenate([cols[breaks], [cols[-1]]])
-    gaps = np.maximum(0, np.maximum(starts - x_centre, x_centre - ends))
-    best = int(np.argmin(gaps))
-    if gaps[best] > 0.05 * width:
-        return None
-    return float(starts[best]), float(ends[best])
-
-
-@dataclass
-class _Targets:
-    """Where the garment's upper landmarks go on the person (pixels), index 0 = image-left."""
-
-    shoulder: list[np.ndarray]
-    armpit: list[np.ndarray]
-    similarity: _Similarity
-
-
-def _fit_targets(garment: _GarmentLandmarks, body: _Body, body_region: np.ndarray,
-                 config: TPSBaselineConfig) -> tuple[list[tuple[np.ndarray, np.ndarray]], _Targets]:
-    """Torso control pairs (garment point, person point) in pixels, and the shared upper targets."""
-    sw = body.width
-    across = _unit(body.shoulder[1] - body.shoulder[0], np.array([1.0, 0.0]))
-    up = -_perp(across)
-    outward = [-across, across]
-    shoulder = [body.shoulder[side] + config.shoulder_out * sw * outward[side] + config.shoulder_up * sw * up
-                for side in (0, 1)]
-    # The armpit is where the inner side of the upper arm meets the torso: below and inside the shoulder joint.
-    # (A flat garment's armpit lies on its torso line, which maps onto the arm; worn, the torso drapes inwards.)
-    armpit = [body.shoulder[side] - config.armpit_depth * sw * up - config.armpit_in * sw * outward[side]
-              for side in (0, 1)]
-    similarity = _Similarity((garment.shoulder[0], garment.shoulder[1]), (shoulder[0], shoulder[1]))
-
-    # Lean: the lower landmarks follow the torso axis rather than the normal of the shoulder line.
-    axis = _unit(body.mid_hip - body.neck, -up)
-    lean = math.atan2(_cross(-up, axis), float(-up @ axis))
-    lean_rotation = np.array([[math.cos(lean), -math.sin(lean)], [math.sin(lean), math.cos(lean)]])
-
-    def lower(point: np.ndarray) -> np.ndarray:
-        offset = similarity(point) - body.neck
-        along = float(offset @ -up)  # below the shoulder line: shortened (a flat garment is longer than worn)
-        return body.neck + lean_rotation @ (offset + (config.length_scale - 1) * along * -up)
-
-    pairs = []
-    for side in (0, 1):
-        pairs.append((garment.shoulder[side], shoulder[side]))
-        pairs.append((garment.collar[side], similarity(garment.collar[side])))
-        pairs.append((garment.armpit[side], armpit[side]))
-    # Waist and hem: along the torso axis, widths pulled towards the person's upper-body region.
-    for level in (garment.waist, garment.hem):
-        mapped = [lower(level[0]), lower(level[1])]
-        centre = (mapped[0] + mapped[1]) / 2
-        extent = _row_extent(body_region, centre[1], centre[0])
-        if extent is not None and config.width_adapt > 0:
-            garment_half = abs(mapped[1][0] - mapped[0][0]) / 2
-            person_half = (extent[1] - extent[0]) / 2
-            if 0.5 * garment_half < person_half < 2.0 * garment_half:
-                half = (1 - config.width_adapt) * garment_half + config.width_adapt * person_half
-                middle = (1 - config.width_adapt) * centre[0] + config.width_adapt * (extent[0] + extent[1]) / 2
-                mapped = [np.array([middle - half, mapped[0][1]]), np.array([middle + half, mapped[1][1]])]
-        pairs.append((level[0], mapped[0]))
-        pairs.append((level[1], mapped[1]))
-    # Neck centre: keeps the collar from shearing.
-    collar_mid = (garment.collar[0] + garment.collar[1]) / 2
-    pairs.append((collar_mid, similarity(collar_mid)))
-    return pairs, _Targets(shoulder, armpit, similarity)
-
-
-def _sleeve_targets(sleeve: _Sleeve, side: int, garment: _GarmentLandmarks, body: _Body, targets: _Targets,
-                    config: TPSBaselineConfig) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Control pairs of one sleeve: its seam (shared with the torso warp) and its end placed along the arm."""
-    sw, scale = body.width, targets.similarity.scale
-    across = _unit(body.shoulder[1] - body.shoulder[0], np.array([1.0, 0.0]))
-    up = -_perp(across)
-    outward = -across if side == 0 else across
-    shoulder_kp, elbow, wrist = body.shoulder[side], body.elbow[side], body.wrist[side]
-    if elbow is None:  # hanging arm, slightly away from the body
-        elbow = shoulder_kp + 1.1 * sw * _unit(0.25 * outward - up, -up)
-    chain = [shoulder_kp, elbow] + ([wrist] if wrist is not None else [])
-    lengths = [float(np.hypot(*(b - a))) for a, b in zip(chain[:-1], chain[1:])]
-
-    def along_arm(distance: float) -> tuple[np.ndarray, np.ndarray]:
-        """The point ``distance`` down the arm chain from the shoulder joint, and the arm's direction there."""
-        for (start, end), length in zip(zip(chain[:-1], chain[1:]), lengths):
-            direction = _unit(end - start, -up)
-            if distance <= length or end is chain[-1]:
-                return start + direction * min(distance, 1.05 * length), direction
-            distance -= length
-        raise AssertionError("unreachable")
-
-    # Flat-lay sleeves stick out and include the dropped part of the shoulder; worn, they hang and fold, so the
-    # sleeve reaches a bit less far down the arm than its flat length.
-    length = config.sleeve_drape * scale * float(np.hypot(*(sleeve.cuff - garment.shoulder[side])))
-    cuff_target, direction = along_arm(length)
-    normal = _perp(direction)
-    if _cross(direction, outward + up) < 0:
-        normal = -normal
-    half_width = max(0.5 * scale * float(np.hypot(*(sleeve.outer - sleeve.inner))), config.arm_radius * sw)
-    pairs = [(garment.shoulder[side], targets.shoulder[side]), (garment.armpit[side], targets.armpit[side]),
-             (sleeve.cuff, cuff_target), (sleeve.outer, cuff_target + half_width * normal),
-             (sleeve.inner, cuff_target - half_width * normal)]
-    if length > 1.15 * lengths[0] and len(chain) == 3:
-        # Long sleeve: the elbow, at the matching fraction of the garment's shoulder -> cuff line.
-        fraction = lengths[0] / length
-        pairs.append((garment.shoulder[side] + fraction * (sleeve.cuff - garment.shoulder[side]), elbow))
-    return pairs
+def _lower_garment(mask: np.ndarray) -> _LowerGarment:
+    """Waistband, crotch and legs of a lower-garment mask (bool ``(H, W)``)."""
+    ys, xs = np.nonzero(mask)
+    top, bottom = int(ys.min()), int(ys.max())
+    height = bottom - top + 1
+    box_w = int(xs.max() - xs.min() + 1)
+    min_run = max(2, round(0.02 * box_w))
+    runs_by_row = {}
+    row_extents = []
+    for y in range(top, bottom + 1):
+        columns = np.flatnonzero(mask[y])
+        if columns.size == 0:
+            continue
+        breaks = np.flatnonzero(np.diff(columns) > 1)
+        starts = np.concatenate([[columns[0]], columns[breaks + 1]])
+        ends = np.concatenate([columns[breaks], [columns[-1]]])
+        runs = [(float(a), float(b)) for a, b in zip(starts, ends) if b - a + 1 >= min_run]
+        if runs:
+            runs_by_row[y] = runs
+            row_extents.append((y, runs[0][0], runs[-1][1]))
+    rows = np.array(row_extents, np.float64)
+    waist_row = int(top + 0.03 * height)
+    waist_runs = runs_by_row.get(waist_row) or runs_by_row[min(runs_by_row)]
+    waist = [np.array([waist_runs[0][0], float(waist_row)]), np.array([waist_runs[-1][1], float(waist_row)])]
+    # Legs: going up from the bottom while rows hold two runs.
+    two = [y for y in range(bottom, top - 1, -1) if len(runs_by_row.get(y, ())) == 2]
+    crotch, legs = None, []
+    if two and two[0] >= bottom - 0.1 * height:
+        y = two[0]
+        while y > top and len(runs_by_row.get(y - 1, ())) == 2:
+            y -= 1
+        if (bottom - y) >= 0.25 * height and y - top >= 0.08 * height:
+            gap = runs_by_row[y]
+            crotch = np.array([(gap[0][1] + gap[1][0]) / 2, float(y)])
+            for leg in (0, 1):
+                samples = []
+                for yy in range(y, bottom + 1):
+                    runs = runs_by_row.get(yy)
+                    if runs and len(runs) == 2:
+                        a, b = runs[leg]
+                        samples.append((float(yy), (a + b) / 2, (b - a + 1) / 2))
+                legs.append(np.array(samples))
+    return _LowerGarment(waist, float(top), float(bottom), crotch, legs, rows)
 
 
 # --- 4. thin-plate spline --------------------------------------------------------------------------------------------
@@ -540,6 +904,24 @@ def fit_tps(target: torch.Tensor, source: torch.Tensor, regularisation: float) -
     return coefficients
 
 
+def _fit_tps_numpy(target: np.ndarray, source: np.ndarray, regularisation: float) -> np.ndarray:
+    """:func:`fit_tps` in numpy (a small system: no thread pool needed)."""
+    n = len(target)
+    distance_sq = ((target[:, None] - target[None]) ** 2).sum(-1)
+    kernel = distance_sq * np.log(np.maximum(distance_sq, 1e-12)) + regularisation * np.eye(n)
+    affine = np.concatenate([np.ones((n, 1)), target], 1)
+    system = np.zeros((n + 3, n + 3))
+    system[:n, :n], system[:n, n:], system[n:, :n] = kernel, affine, affine.T
+    rhs = np.concatenate([source, np.zeros((3, 2))])
+    try:
+        coefficients = np.linalg.solve(system, rhs)
+        if not np.isfinite(coefficients).all():
+            raise np.linalg.LinAlgError("non-finite TPS solution")
+    except np.linalg.LinAlgError:
+        coefficients = np.linalg.pinv(system) @ rhs
+    return coefficients
+
+
 def tps_grid(target: torch.Tensor, coefficients: torch.Tensor, size: tuple[int, int], stride: int = 1) -> torch.Tensor:
     """Evaluate a fitted TPS at every pixel centre: a sampling grid ``(H, W, 2)`` (normalised, align_corners=False).
 
@@ -562,7 +944,401 @@ def tps_grid(target: torch.Tensor, coefficients: torch.Tensor, size: tuple[int, 
     return grid.reshape(height, width, 2)
 
 
-# --- 5. compositing helpers ------------------------------------------------------------------------------------------
+def _spline_map(pairs: list[tuple[np.ndarray, np.ndarray]], size: tuple[int, int], regularisation: float,
+                stride: int = 8) -> np.ndarray:
+    """Source pixel coordinates ``(H, W, 2)`` of the TPS through (garment point, person point) pixel pairs: fitted
+    as :func:`fit_tps`, evaluated (numpy) on a grid ``stride`` times coarser and brought back bilinearly."""
+    height, width = size
+    scale = np.array([2.0 / width, 2.0 / height])
+    source = np.array([(s + 0.5) * scale - 1 for s, _ in pairs])
+    target = np.array([(t + 0.5) * scale - 1 for _, t in pairs])
+    coefficients = _fit_tps_numpy(target, source, regularisation)
+    small_h, small_w = -(-height // stride), -(-width // stride)
+    xs = (2 * (np.arange(small_w) + 0.5) * stride) / width - 1
+    ys = (2 * (np.arange(small_h) + 0.5) * stride) / height - 1
+    points = np.stack(np.meshgrid(xs, ys, indexing="xy"), -1).reshape(-1, 2)
+    distance_sq = ((points[:, None, :] - target[None]) ** 2).sum(-1)
+    kernel = distance_sq * np.log(np.maximum(distance_sq, 1e-12))
+    n = len(target)
+    grid = kernel @ coefficients[:n] + coefficients[n] + points @ coefficients[n + 1:]
+    grid = grid.reshape(small_h, small_w, 2).astype(np.float32)
+    pixels = (grid + 1) / scale.astype(np.float32) - 0.5
+    return _resize(pixels, size)
+
+
+# --- 5. where the garment goes -------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Layer:
+    """One mapped garment part: source pixel coordinates and where it is (soft, after its own shape)."""
+
+    source: np.ndarray  # (H, W, 2) garment pixel (x, y) per person pixel
+    region: np.ndarray  # bool (H, W): where this part may be
+    name: str
+    part: np.ndarray | None = None  # bool mask of this part in the garment photo (None: the whole garment)
+
+
+def _upper_layers(garment_mask: np.ndarray, garment: np.ndarray, body: _Body, outline: _Outline, parse: np.ndarray,
+                  category: str, config: TPSBaselineConfig, grid: tuple[np.ndarray, np.ndarray]) -> list[_Layer]:
+    """The torso (bodice and skirt for a dress) and sleeves of an upper garment or dress."""
+    size = parse.shape
+    height, width = size
+    xx, yy = grid
+    sw = body.width
+    found = garment_landmarks(garment_mask, (0.28, 0.45) if category == "dress" else (0.6, 0.9))
+    neckline = _front_neckline(garment, garment_mask, found)
+    g_shoulder, g_armpit, g_collar = found.shoulder, found.armpit, found.collar
+    g_bottom = float(np.nonzero(garment_mask.any(1))[0].max())
+
+    # Does the garment have shoulders (T-shirt, shirt) or only straps / a straight top edge (camisole, off-shoulder)?
+    g_chest = float(g_armpit[1][0] - g_armpit[0][0])
+    shoulder_drop = float(np.mean([g_armpit[s][1] - g_shoulder[s][1] for s in (0, 1)]))
+    top_contour_y = float(np.nonzero(garment_mask.any(1))[0].min())
+    mask_filled = ndimage.binary_fill_holes(garment_mask)
+
+    def thin(point: np.ndarray) -> bool:
+        """A strap: the garment is narrow just below this top point."""
+        row = int(min(mask_filled.shape[0] - 1, point[1] + 0.08 * g_chest))
+        return _run_width(mask_filled[row], int(round(point[0]))) < 0.15 * g_chest
+
+    straps = thin(g_collar[0]) and thin(g_collar[1])
+    has_shoulders = shoulder_drop >= 0.22 * g_chest and (
+        min(g_shoulder[0][1], g_shoulder[1][1]) - top_contour_y <= 0.12 * g_chest) and not (
+        straps or thin(g_shoulder[0]) or thin(g_shoulder[1]))
+
+    # Person anchors.
+    across = _unit(body.shoulder[1] - body.shoulder[0], np.array([1.0, 0.0]))
+    up = -_perp(across)
+    if up[1] > 0:
+        up = -up
+    outward = [-across, across]
+    p_shoulder = [body.shoulder[s] + config.shoulder_out * sw * outward[s] + config.shoulder_up * sw * up
+                  for s in (0, 1)]
+    armpit_y = float(np.mean([s[1] for s in body.shoulder])) + 0.42 * sw
+    p_armpit = [np.array([outline.half(armpit_y)[0], armpit_y]), np.array([outline.half(armpit_y)[1], armpit_y])]
+    body_chest = float(p_armpit[1][0] - p_armpit[0][0])
+    # Garment lengths -> person lengths. Laid flat, a garment shows half its circumference: seen from the front, worn,
+    # its widths are about FLAT_TO_WORN of the flat ones, its lengths about the same. The scale is the median of
+    # what the chest says (a fitted garment's chest, worn, is the body's) and what the neck opening says (worn, a
+    # crew neck's is about NECK_WIDTH shoulder-keypoint widths across).
+    estimates = [body_chest / (FLAT_TO_WORN * max(g_chest, 1.0))]
+    g_neck = float(g_collar[1][0] - g_collar[0][0])
+    if has_shoulders and 0.2 * g_chest < g_neck < 0.75 * g_chest:
+        estimates.append(NECK_WIDTH * sw / (FLAT_TO_WORN * g_neck))
+    scale = float(np.median(estimates))
+    # Rows: garment y -> person y, piecewise linear through armpits and hem.
+    g_arm_y = float(np.mean([a[1] for a in g_armpit]))
+    # Straps (a camisole, a tank) rest on the shoulders, beside the neck; the garment hangs from them.
+    p_strap_y = float(body.neck[1]) - 0.06 * sw
+    if straps:
+        armpit_y = float(np.clip(p_strap_y + scale * (g_arm_y - max(g_collar[0][1], g_collar[1][1])),
+                                 body.neck[1] + 0.25 * sw, body.neck[1] + 1.0 * sw))
+        p_armpit = [np.array([outline.half(armpit_y)[0], armpit_y]), np.array([outline.half(armpit_y)[1], armpit_y])]
+    logger.debug("upper: shoulders %s, straps %s, scale %.3f from %s (body chest %.1f, garment chest %.1f, neck %.1f)",
+                 has_shoulders, straps, scale, np.round(estimates, 3).tolist(), body_chest, g_chest, g_neck)
+    # The hem below the collar line (the base of the neck), at the flat length less what the front's drape and the
+    # dropped armholes of a flat-lay take (0.8 on VITON-HD 00017's own top, worn untucked to the hips).
+    g_collar_y = 0.5 * float(g_collar[0][1] + g_collar[1][1])
+    p_collar_y = float(body.neck[1]) - config.neck_up * sw
+    length = p_collar_y + config.length_scale * scale * (g_bottom - g_collar_y) - armpit_y
+    if category == "upper":
+        length = float(np.clip(length, 0.3 * sw, 1.8 * sw))
+        # A top shorter than the old one would bare a midriff that can only be made up: it reaches the old top's hem.
+        centre = int(np.clip(round(body.neck[0]), 0, width - 1))
+        band = parse[:, max(0, centre - int(0.25 * sw)): centre + int(0.25 * sw) + 1] == labels.UPPER_GARMENT
+        rows = np.flatnonzero(band.mean(1) > 0.3)
+        if len(rows):
+            old_hem = min(float(rows.max()), float(body.mid_hip[1]) + 0.6 * sw)
+            # Up to MAX_STRETCH times its own length; a much longer old top (a dress) stays below it, layered.
+            length = max(length, min(old_hem + 0.02 * sw - armpit_y, MAX_STRETCH * length))
+    p_hem_y = armpit_y + length
+    ankles = [a[1] for a in body.ankle if a is not None]
+    p_hem_y = min(p_hem_y, height - 2.0, max(ankles) + 0.05 * sw if ankles else height - 2.0)
+
+    def person_y(g_y: float) -> float:
+        if g_y <= g_arm_y:
+            return armpit_y + scale * (g_y - g_arm_y)
+        return armpit_y + (g_y - g_arm_y) * (p_hem_y - armpit_y) / max(g_bottom - g_arm_y, 1.0)
+
+    # Garment torso width per row (sleeves removed) and the person's target width.
+    torso = found.torso_mask
+
+    def garment_edges(g_y: float) -> tuple[float, float]:
+        row = int(np.clip(round(g_y), 0, torso.shape[0] - 1))
+        left_x, right_x = _run_edges(torso, np.array([row]), int(round(found.centre)))
+        if not (np.isfinite(left_x[0]) and np.isfinite(right_x[0])):
+            return (found.lines[0][0] * g_y + found.lines[0][1], found.lines[1][0] * g_y + found.lines[1][1])
+        return float(left_x[0]) - 0.5, float(right_x[0]) + 0.5
+
+    g_chest_half = 0.5 * g_chest
+
+    def person_edges(p_y: float, g_left: float, g_right: float) -> tuple[float, float]:
+        left_x, right_x = outline.half(p_y)
+        centre = float(body.centre_x(p_y))
+        body_half = max(0.5 * (right_x - left_x), 0.2 * sw)
+        if category == "dress" and p_y > body.mid_hip[1]:  # below the hips a dress spans both legs
+            body_half = max(body_half, _legs_extent(body, p_y, config))
+        # The garment follows the body, wider where it widens relative to its own chest (peplum, A-line, flare).
+        flare = 0.5 * body_chest * (0.5 * (g_right - g_left)) / max(g_chest_half, 1.0)
+        half = float(np.clip(flare, config.min_ease * body_half, config.max_ease * body_half))
+        shift = 0.5 * (left_x + right_x) - centre
+        return centre + shift - half, centre + shift + half
+
+    pairs: list[tuple[np.ndarray, np.ndarray]] = []
+    contour_left, contour_right = [], []
+    # Top row: shoulders (or strap tops / top edge), collar corners, neckline.
+    neck_y = float(body.neck[1]) - config.neck_up * sw
+    g_collar_mid = (g_collar[0] + g_collar[1]) / 2
+    g_neck_half = max(0.5 * float(g_collar[1][0] - g_collar[0][0]), 1.0)
+    p_neck_half = max(config.neck_half * sw, FLAT_TO_WORN * scale * g_neck_half)
+    p_collar = [np.array([body.neck[0] - p_neck_half, neck_y]), np.array([body.neck[0] + p_neck_half, neck_y])]
+    if has_shoulders:
+        top_pairs = [(g_shoulder[0], p_shoulder[0]), (g_collar[0], p_collar[0]), (g_collar[1], p_collar[1]),
+                     (g_shoulder[1], p_shoulder[1])]
+    else:
+        # No shoulders: the garment hangs from its straps or top edge, placed by the scale from the armpits.
+        def placed(point: np.ndarray) -> np.ndarray:
+            return np.array([body.neck[0] + FLAT_TO_WORN * scale * (point[0] - g_collar_mid[0]), person_y(point[1])])
+        top_pairs = [(g_shoulder[0], placed(g_shoulder[0])), (g_collar[0], placed(g_collar[0])),
+                     (g_collar[1], placed(g_collar[1])), (g_shoulder[1], placed(g_shoulder[1]))]
+        if straps:  # the strap tops on the shoulders, beside the neck
+            for index, side in ((1, 0), (2, 1)):
+                offset = abs(FLAT_TO_WORN * scale * (g_collar[side][0] - g_collar_mid[0]))
+                offset = float(np.clip(offset, 0.15 * sw, 0.42 * sw))
+                top_pairs[index] = (g_collar[side], np.array([body.neck[0] + (offset if side else -offset),
+                                                              p_strap_y]))
+        p_collar = [top_pairs[1][1], top_pairs[2][1]]
+    pairs += top_pairs
+    # Neckline points: the garment's front neckline -> below the collar corners with the garment's depth.
+    p_neckline = []
+    for g_point in neckline:
+        u = (g_point[0] - g_collar[0][0]) / max(float(g_collar[1][0] - g_collar[0][0]), 1.0)
+        x = p_collar[0][0] + u * (p_collar[1][0] - p_collar[0][0])
+        y = float(np.interp(u, [0, 1], [p_collar[0][1], p_collar[1][1]])) + FLAT_TO_WORN * scale * (
+            g_point[1] - float(np.interp(u, [0, 1], [g_collar[0][1], g_collar[1][1]])))
+        p_neckline.append(np.array([x, y]))
+    pairs += [(g, p) for g, p in zip(neckline[1:4], p_neckline[1:4])]
+    # Armpits, then rows down to the hem, five points across each.
+    pairs += [(g_armpit[0], p_armpit[0]), (g_armpit[1], p_armpit[1])]
+    g_rows = np.linspace(g_arm_y, g_bottom, 6)[1:]
+    for g_y in [g_arm_y, *g_rows]:
+        g_left, g_right = garment_edges(g_y)
+        p_y = person_y(g_y)
+        p_left, p_right = person_edges(p_y, g_left, g_right)
+        if g_y == g_arm_y:
+            p_left, p_right = min(p_left, p_armpit[0][0]), max(p_right, p_armpit[1][0])
+        contour_left.append(np.array([p_left, p_y]))
+        contour_right.append(np.array([p_right, p_y]))
+        for u in (0.0, 0.25, 0.5, 0.75, 1.0):
+            if g_y == g_arm_y and u in (0.0, 1.0):
+                continue
+            pairs.append((np.array([g_left + u * (g_right - g_left), g_y]),
+                          np.array([p_left + u * (p_right - p_left), p_y])))
+    # Between the top row and the armpit row: the middle of the chest.
+    g_mid_y = 0.5 * (g_collar_mid[1] + g_arm_y) + 0.25 * (neckline[2][1] - g_collar_mid[1])
+    for u in (0.25, 0.75):
+        g_x = found.centre + (u - 0.5) * g_chest
+        pairs.append((np.array([g_x, g_mid_y]),
+                      np.array([body.neck[0] + (u - 0.5) * body_chest * config.min_ease, person_y(g_mid_y)])))
+    source = _spline_map(pairs, size, config.regularisation)
+
+    # The torso's region: shoulders, neckline, sides down to the hem (the garment's own shape then cuts it).
+    outline_points = [p_shoulder[0] if has_shoulders else top_pairs[0][1] + np.array([-0.05 * sw, 0]),
+                      *p_neckline,
+                      p_shoulder[1] if has_shoulders else top_pairs[3][1] + np.array([0.05 * sw, 0]),
+                      *contour_right, contour_right[-1] + np.array([0, 0.05 * sw]),
+                      contour_left[-1] + np.array([0, 0.05 * sw]), *reversed(contour_left)]
+    if not has_shoulders:
+        outline_points[0] = np.array([outline_points[0][0], min(outline_points[0][1], neckline[0][1])])
+    region = _polygon(outline_points, size)
+    layers = [_Layer(source, region, "torso", found.torso_mask)]
+
+    # Sleeves along the arms.
+    for side, sleeve in enumerate(found.sleeves):
+        if sleeve is None:
+            continue
+        top_line = (p_collar[side], p_shoulder[side] if has_shoulders else top_pairs[3 * side][1])
+        layers.append(_sleeve_layer(sleeve, side, found, body, scale, config, (xx, yy), size, top_line))
+    return layers
+
+
+def _sleeve_layer(sleeve: _Sleeve, side: int, found: _GarmentLandmarks, body: _Body, scale: float,
+                  config: TPSBaselineConfig, grid: tuple[np.ndarray, np.ndarray], size: tuple[int, int],
+                  top_line: tuple[np.ndarray, np.ndarray]) -> _Layer:
+    """A sleeve mapped along the arm: fraction along and across the shoulder-elbow-wrist chain -> the same fraction
+    along the sleeve's axis and across its width."""
+    xx, yy = grid
+    sw = body.width
+    chain = body.arm_chain(side)
+    along, across, chain_length = _chain_fields(chain, side, size)
+    g_axis = sleeve.cuff - sleeve.root
+    g_length = max(float(np.hypot(*g_axis)), 1.0)
+    g_direction = g_axis / g_length
+    g_normal = _outer_normal(g_direction, side)
+    # The sleeve starts at the shoulder point, which lies outside and above the joint: the first bit of the arm.
+    start = -0.12 * sw
+    length = max(config.sleeve_drape * scale * g_length, 0.2 * sw)
+    length = min(length, chain_length + 0.05 * sw)
+    t = (along - start) / (length - start)
+    profile = sleeve.profile
+    outer_g = np.interp(np.clip(t, 0, 1), profile[:, 0], profile[:, 1])
+    inner_g = np.interp(np.clip(t, 0, 1), profile[:, 0], profile[:, 2])
+    # Person half-width: the arm (a little wider), or the sleeve's own width scaled, whichever is larger.
+    upper_arm = float(np.hypot(*(chain[1] - chain[0])))
+    arm_half = np.where(along < upper_arm, config.arm_radius * sw, 0.8 * config.arm_radius * sw) * SLEEVE_EASE
+    sleeve_half = TUBE_WIDTH * 0.5 * scale * (outer_g - inner_g)
+    # At the shoulder a sleeve hugs the arm; it may widen (puff, bell) further down.
+    taper = np.clip(along / (0.35 * sw), 0.0, 1.0)
+    half = np.clip(np.maximum(arm_half, arm_half + taper * (sleeve_half - arm_half)), 0.1 * sw, 0.4 * sw)
+    fraction = np.clip(across / half, -1.0, 1.0)  # -1 inner edge, +1 outer edge
+    g_across = inner_g + (fraction + 1) / 2 * (outer_g - inner_g)
+    g_t = np.clip(t, 0, 1) * g_length
+    source = np.stack([sleeve.root[0] + g_t * g_direction[0] + g_across * g_normal[0],
+                       sleeve.root[1] + g_t * g_direction[1] + g_across * g_normal[1]], -1)
+    # From the shoulder's top (over the torso's edge: no gap at the seam) to the cuff, never above the garment's
+    # shoulder line (collar corner -> shoulder point, level beyond it).
+    (x0, y0), (x1, y1) = top_line
+    line_y = np.where((xx - x1) * (x1 - x0) > 0, y1, y0 + (xx - x0) * (y1 - y0) / (x1 - x0 if x1 != x0 else 1.0))
+    # Above the joint the sleeve's cap is round.
+    cap = (along >= 0) | (np.hypot(along, across) <= half)
+    region = (along >= start) & cap & (t <= 1) & (np.abs(across) <= half) & (yy >= line_y - 0.02 * sw)
+    return _Layer(source, region, f"sleeve{side}", sleeve.mask)
+
+
+def _lower_layers(garment_mask: np.ndarray, body: _Body, outline: _Outline, parse: np.ndarray, old_lower: np.ndarray,
+                  lower_silhouette: np.ndarray, config: TPSBaselineConfig) -> list[_Layer]:
+    """Trousers, shorts or a skirt: waistband at the top of the old lower garment (or above the hips), trouser legs
+    along the leg bones from the waistband down, a skirt spanning the legs."""
+    size = parse.shape
+    height, width = size
+    sw = body.width
+    shape = _lower_garment(garment_mask)
+    centre_hip = float(body.centre_x(body.mid_hip[1]))
+    # The waistband: the top of the old lower garment near the centre line, within plausible bounds.
+    columns = slice(int(max(0, centre_hip - 0.15 * sw)), int(min(width, centre_hip + 0.15 * sw)) + 1)
+    rows = np.flatnonzero(old_lower[:, columns].mean(1) > 0.5)
+    torso_length = float(body.mid_hip[1] - body.neck[1])
+    default_waist = float(body.mid_hip[1]) - 0.2 * torso_length
+    waist_y = float(rows.min()) if len(rows) else default_waist
+    waist_y = float(np.clip(waist_y, body.mid_hip[1] - 0.4 * torso_length, body.mid_hip[1] - 0.05 * torso_length))
+    w_left, w_right = outline.half(waist_y)
+    w_centre = 0.5 * (w_left + w_right)
+    w_half = max(0.5 * (w_right - w_left), 0.3 * sw) * config.min_ease
+    g_waist_half = max(0.5 * float(shape.waist[1][0] - shape.waist[0][0]), 1.0)
+    scale = w_half / (FLAT_TO_WORN * g_waist_half)  # garment lengths -> person lengths
+    g_centre = 0.5 * float(shape.waist[0][0] + shape.waist[1][0])
+    ankles = [a[1] for a in body.ankle if a is not None]
+    floor = (max(ankles) + 0.06 * sw) if ankles else float(height)
+    hem_y = min(waist_y + LOWER_LENGTH * scale * (shape.bottom - shape.top), floor)
+    logger.debug("lower: waist %.1f (old garment from %s, hips %.1f), hem %.1f, scale %.3f, legs %s", waist_y,
+                 rows.min() if len(rows) else None, body.mid_hip[1], hem_y, scale, shape.crotch is not None)
+    if shape.crotch is not None:
+        return [_leg_layer(shape, side, body, w_centre, w_half, waist_y, hem_y, g_centre, scale, lower_silhouette,
+                           config, size) for side in (0, 1)]
+
+    def person_y(g_y: float) -> float:
+        return waist_y + (g_y - shape.top) * (hem_y - waist_y) / max(shape.bottom - shape.top, 1.0)
+
+    # A skirt: rows from the waistband to the hem, at least as wide as the legs.
+    pairs = [(shape.waist[0], np.array([w_centre - w_half, waist_y])),
+             (shape.waist[1], np.array([w_centre + w_half, waist_y])),
+             (np.array([g_centre, shape.waist[0][1]]), np.array([w_centre, waist_y]))]
+    g_rows = np.linspace(shape.top + 0.03 * (shape.bottom - shape.top), shape.bottom, 7)
+    left_points, right_points = [], []
+    for g_y in g_rows[1:]:
+        index = int(np.argmin(np.abs(shape.rows[:, 0] - g_y)))
+        g_left, g_right = shape.rows[index, 1], shape.rows[index, 2]
+        p_y = person_y(g_y)
+        centre = float(body.centre_x(p_y)) if p_y > body.mid_hip[1] else w_centre
+        legs = _legs_extent(body, p_y, config)
+        half = max(0.5 * FLAT_TO_WORN * scale * (g_right - g_left), legs, w_half)
+        left_points.append(np.array([centre - half, p_y]))
+        right_points.append(np.array([centre + half, p_y]))
+        for u in (0.0, 0.5, 1.0):
+            pairs.append((np.array([g_left + u * (g_right - g_left), g_y]),
+                          np.array([centre - half + 2 * u * half, p_y])))
+    source = _spline_map(pairs, size, config.regularisation)
+    region = _polygon([pairs[0][1], pairs[1][1], *right_points, *reversed(left_points)], size)
+    return [_Layer(source, region, "skirt")]
+
+
+def _legs_extent(body: _Body, y: float, config: TPSBaselineConfig) -> float:
+    """Half the width both legs span at row ``y`` (from the leg bones and the thigh radius), around the centre."""
+    centre = float(body.centre_x(y))
+    half = 0.0
+    for side in (0, 1):
+        chain = body.leg_chain(side)
+        for index, (start, end) in enumerate(zip(chain[:-1], chain[1:])):
+            lo, hi = sorted((start[1], end[1]))
+            if lo <= y <= hi and hi > lo:
+                x = start[0] + (y - start[1]) / (end[1] - start[1]) * (end[0] - start[0])
+                radius = config.thigh_radius * body.width * (1.0 if index == 0 else 0.65)
+                half = max(half, abs(x - centre) + radius)
+    return half if half > 0 else 0.45 * body.width
+
+
+def _leg_layer(shape: _LowerGarment, side: int, body: _Body, w_centre: float, w_half: float, waist_y: float,
+               hem_y: float, g_centre: float, scale: float, silhouette: np.ndarray, config: TPSBaselineConfig,
+               size: tuple[int, int]) -> _Layer:
+    """One trouser leg from the waistband to the hem, along the chain waist -> knee -> ankle: the fraction along it
+    picks the garment's row (rows map linearly, waistband to hem), the fraction across it the position between the
+    leg's inner edge (the garment's centre line above the crotch) and its outer edge."""
+    sw = body.width
+    sign = -1.0 if side == 0 else 1.0
+    hip, knee, ankle = body.leg_chain(side)
+    top = np.array([w_centre + sign * 0.5 * w_half, waist_y])
+    chain = [top, knee, ankle]
+    along, across, chain_length = _chain_fields(chain, side, size)
+    # Arc length at the hem's height.
+    ys = np.array([p[1] for p in chain])
+    lengths = np.concatenate([[0.0], np.cumsum([float(np.hypot(*(b - a))) for a, b in zip(chain[:-1], chain[1:])])])
+    end = float(np.interp(hem_y, ys, lengths, right=lengths[-1] + (hem_y - ys[-1]))) if ys[-1] > ys[0] else lengths[-1]
+    t = along / max(end, 1.0)
+    g_y = shape.top + np.clip(t, 0, 1) * (shape.bottom - shape.top)
+    # The garment's leg edges per row: above the crotch the centre line and the side, below it the leg's run.
+    rows = shape.rows
+    side_x = np.interp(g_y, rows[:, 0], rows[:, 1] if side == 0 else rows[:, 2])
+    leg = shape.legs[side]
+    below = g_y >= leg[0, 0]
+    leg_centre = np.interp(g_y, leg[:, 0], leg[:, 1])
+    leg_half = np.interp(g_y, leg[:, 0], leg[:, 2])
+    outer = np.where(below, leg_centre + sign * leg_half, side_x)
+    inner = np.where(below, leg_centre - sign * leg_half, g_centre)
+    # The person's half-width: the leg (measured on the silhouette) or the garment's leg seen as a tube; at the
+    # waistband half the waist.
+    person_half = _leg_half_widths(silhouette, [hip, knee, ankle], sw)
+    crotch_t = (float(leg[0, 0]) - shape.top) / max(shape.bottom - shape.top, 1.0)
+    thigh = np.where(along < lengths[1], person_half[0], person_half[1]) * 1.08
+    tube = TUBE_WIDTH * 0.5 * scale * np.abs(outer - inner)
+    legs_half = np.maximum(thigh, tube)
+    blend = np.clip(t / max(crotch_t, 1e-3), 0, 1)
+    half = np.clip((1 - blend) * 0.5 * w_half + blend * legs_half, 0.08 * sw, 0.6 * sw)
+    fraction = np.clip(across / half, -1.0, 1.0)  # +1 = the outer side
+    source = np.stack([inner + (fraction + 1) / 2 * (outer - inner), g_y], -1).astype(np.float32)
+    region = (along >= 0) & (t <= 1) & (np.abs(across) <= half)
+    return _Layer(source, region, f"leg{side}")
+
+
+def _leg_half_widths(silhouette: np.ndarray, chain: list[np.ndarray], sw: float) -> tuple[float, float]:
+    """Half-widths of the thigh and the calf: the distance from the bone to the silhouette's edge (median along the
+    middle of each bone), within plausible bounds; body proportions where the silhouette says nothing."""
+    defaults = (0.2 * sw, 0.13 * sw)
+    if not silhouette.any():
+        return defaults
+    height, width = silhouette.shape
+    inside = ndimage.distance_transform_edt(silhouette)
+    out = []
+    for (start, end), default in zip(zip(chain[:-1], chain[1:]), defaults):
+        samples = [start + f * (end - start) for f in np.linspace(0.2, 0.8, 7)]
+        values = [inside[int(y), int(x)] for x, y in samples if 0 <= x < width and 0 <= y < height]
+        values = [v for v in values if v > 0]
+        value = float(np.median(values)) if len(values) >= 3 else default
+        out.append(float(np.clip(value, 0.6 * default, 1.6 * default)))
+    return out[0], out[1]
+
+
+# --- 6. compositing --------------------------------------------------------------------------------------------------
 
 
 def push_pull_fill(image: torch.Tensor, known: torch.Tensor) -> torch.Tensor:
@@ -586,28 +1362,110 @@ def push_pull_fill(image: torch.Tensor, known: torch.Tensor) -> torch.Tensor:
     return estimate
 
 
-def _capsule_distance(xs: np.ndarray, ys: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
-    start, end = np.asarray(start, xs.dtype), np.asarray(end, xs.dtype)
-    vec = end - start
-    length_sq = max(float(vec @ vec), 1e-9)
-    t = np.clip(((xs - start[0]) * vec[0] + (ys - start[1]) * vec[1]) / length_sq, 0.0, 1.0)
-    return np.hypot(xs - start[0] - t * vec[0], ys - start[1] - t * vec[1])
+def _fill(image: np.ndarray, known: np.ndarray, factor: int = 4) -> np.ndarray:
+    """Push-pull fill (as :func:`push_pull_fill`) of an ``(H, W, 3)`` float array from its ``known`` pixels, on a copy
+    ``factor`` times smaller (the fill is smooth), brought back bilinearly. Plain numpy: many tiny steps."""
+    height, width = known.shape
+    small = (-(-height // factor), -(-width // factor))
+    weight = _resize(known.astype(np.float32), small)
+    value = _resize(np.where(known[..., None], image, 0.0).astype(np.float32), small)
+    levels = [(value, weight)]
+    while min(levels[-1][1].shape) > 2:
+        value, weight = levels[-1]
+        levels.append((_halve(value), _halve(weight)))
+    value, weight = levels[-1]
+    estimate = value / np.maximum(weight, 1e-6)[..., None]
+    for value, weight in reversed(levels[:-1]):
+        upsampled = _resize(estimate, weight.shape)
+        confidence = np.clip(weight * (4.0 if value is levels[0][0] else 1.0), 0, 1)[..., None]
+        estimate = value / np.maximum(weight, 1e-6)[..., None] * confidence + upsampled * (1 - confidence)
+    return _resize(estimate, (height, width))
 
 
-def _skin_colour(person: np.ndarray, parse: np.ndarray) -> np.ndarray:
-    """Median RGB (in [-1, 1]) of the bare arm and neck skin, else of the face, else a neutral skin tone."""
-    for wanted in ((labels.RIGHT_ARM, labels.LEFT_ARM, labels.NECK), (labels.FACE,)):
-        where = np.isin(parse, wanted)
-        if where.sum() >= 20:
-            return np.median(person[:, where], axis=1)
-    return np.array([0.6, 0.2, 0.0])
+def _halve(array: np.ndarray) -> np.ndarray:
+    """2x2 mean (an odd last row / column is repeated)."""
+    if array.shape[0] % 2:
+        array = np.concatenate([array, array[-1:]], 0)
+    if array.shape[1] % 2:
+        array = np.concatenate([array, array[:, -1:]], 1)
+    return 0.25 * (array[0::2, 0::2] + array[1::2, 0::2] + array[0::2, 1::2] + array[1::2, 1::2])
+
+
+def _luminance(image: np.ndarray) -> np.ndarray:
+    return image[..., 0] * 0.299 + image[..., 1] * 0.587 + image[..., 2] * 0.114
+
+
+def _shading(person: np.ndarray, classes: list[np.ndarray], sw: float, strength: float) -> np.ndarray:
+    """The photo's relative shading (1 = the local mean) inside each class region, 1 elsewhere.
+
+    Within a class (the old garment, bare skin), the luminance smoothed over a few pixels (print and noise out) over
+    its local mean (a wide window, the region's own pixels only): folds and the light's fall-off, not the colour. A
+    patterned region (a high spread of that ratio: prints, stripes, leopard) passes on less of it.
+    """
+    luminance = _luminance(person) + 0.04
+    shade = np.ones(luminance.shape, np.float32)
+    for region in classes:
+        if region.sum() < 50:
+            continue
+        fine = _masked_mean(luminance, region, max(1.5, 0.02 * sw))
+        broad = _masked_mean(luminance, region, 0.25 * sw)
+        ratio = np.where(region, fine / np.maximum(broad, 1e-3), 1.0)
+        log_ratio = np.log(np.clip(ratio, 0.4, 2.0))
+        spread = float(np.std(log_ratio[region]))
+        weight = strength * float(np.clip(0.08 / max(spread, 1e-3), 0.15, 1.0))
+        shade = np.where(region, np.exp(weight * np.clip(log_ratio, -0.7, 0.25)), shade)
+    return shade.astype(np.float32)
+
+
+def _limb_shading(xx: np.ndarray, yy: np.ndarray, chains: list[list[np.ndarray]], radii: list[tuple[float, float]]
+                  ) -> np.ndarray:
+    """Round-limb shading: 1 on a bone, darker towards the limb's sides (a cylinder lit from the front)."""
+    shade = np.ones(xx.shape, np.float32)
+    for chain, (first, second) in zip(chains, radii):
+        distance = np.full(xx.shape, np.inf, np.float32)
+        for index, (start, end) in enumerate(zip(chain[:-1], chain[1:])):
+            radius = first if index == 0 else second
+            box = _segment_box(start, end, radius, xx.shape)
+            if box is not None:
+                distance[box] = np.minimum(distance[box], _capsule_distance(xx[box], yy[box], start, end) / radius)
+        shade = np.minimum(shade, np.where(distance < 1.0, 1.0 - 0.28 * distance**2, 1.0))
+    return shade
+
+
+_NOISE: dict[tuple[int, int], np.ndarray] = {}
+
+
+def _grain(person: np.ndarray, reference: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Fine noise with the photo's own grain (the spread of its skin's finest detail: the luminance minus its
+    4-neighbour mean), so that made-up skin is not smoother than the real one. Deterministic (a fixed pattern)."""
+    if reference.sum() < 30:
+        return np.zeros((*size, 1), np.float32)
+    luminance = _luminance(person)
+    neighbours = 0.25 * (np.roll(luminance, 1, 0) + np.roll(luminance, -1, 0) + np.roll(luminance, 1, 1)
+                         + np.roll(luminance, -1, 1))
+    spread = float(np.clip(0.6 * np.std((luminance - neighbours)[reference]), 0.0, 0.012))
+    noise = _NOISE.get(size)
+    if noise is None:
+        noise = _blur(np.random.default_rng(0).normal(0.0, 1.0, size).astype(np.float32), 0.6)
+        noise /= max(float(noise.std()), 1e-6)
+        _NOISE[size] = noise
+    return (spread * noise)[..., None]
+
+
+def _skin_colour(person: np.ndarray, parse: np.ndarray, skin_pixels: np.ndarray) -> np.ndarray:
+    """Median RGB of the bare skin given, else the arms and neck, else the face, else a neutral skin tone."""
+    for where in (skin_pixels, np.isin(parse, (labels.RIGHT_ARM, labels.LEFT_ARM, labels.NECK)),
+                  parse == labels.FACE):
+        if where.sum() >= 30:
+            return np.median(person[where], axis=0)
+    return np.array([0.85, 0.65, 0.55])
 
 
 # --- the model -------------------------------------------------------------------------------------------------------
 
 
 class TPSBaseline(TryOnModel):
-    """Weight-free try-on: garment landmarks -> pose keypoints TPS warp, composited inside the coarse parse."""
+    """Weight-free try-on: garment parts mapped along the pose's bones into the body's outline, shaded, composited."""
 
     spec = SPEC
 
@@ -616,152 +1474,208 @@ class TPSBaseline(TryOnModel):
 
     def forward(self, inputs: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         batch, height, width = self.check_inputs(inputs)
-        for key, value in inputs.items():
-            if not torch.isfinite(value.sum()):  # bounded inputs: the sum is finite iff every value is
+        # Plain numpy from here on: the work is many small steps, where torch's thread pool only adds overhead.
+        arrays = {key: value.detach().float().cpu().numpy() for key, value in inputs.items()}
+        for key, value in arrays.items():
+            if not np.isfinite(value.sum(dtype=np.float64)):  # bounded inputs: finite sum iff every value is
                 raise ValueError(f"{self.spec.name} input '{key}' contains NaN or inf")
-        garment_masks = inputs["garment_mask"][:, 0] > 0.5
+        garment_masks = arrays["garment_mask"][:, 0] > 0.5
         for index in range(batch):
             if not garment_masks[index].any():
                 raise ValueError(f"{self.spec.name} input 'garment_mask' is empty (no garment pixel) in batch item "
                                  f"{index}")
         keypoints = decode_keypoints(inputs["pose"])
-        parse = inputs["parse"].detach().float().cpu().numpy().argmax(1).astype(np.uint8)  # numpy: ~3x torch's speed
-        outputs = [self._one(inputs["person"][i], inputs["garment"][i], garment_masks[i], parse[i], keypoints[i])
-                   for i in range(batch)]
-        return {name: torch.stack([out[name] for out in outputs]) for name in self.spec.outputs}
+        parse = arrays["parse"].argmax(1).astype(np.uint8)
+        types_ = np.clip(np.round(arrays["garment_type"].reshape(batch, -1).mean(1) * 3), 1, 3).astype(int)
+        outputs = [self._one(arrays["person"][i], arrays["garment"][i], garment_masks[i], parse[i], keypoints[i],
+                             CATEGORY_OF_TYPE[int(types_[i])]) for i in range(batch)]
+        dtype, device = inputs["person"].dtype, inputs["person"].device
+        return {name: torch.from_numpy(np.stack([out[name] for out in outputs])).to(device=device, dtype=dtype)
+                for name in self.spec.outputs}
 
-    def _one(self, person: torch.Tensor, garment: torch.Tensor, garment_mask: torch.Tensor, parse_np: np.ndarray,
-             keypoints: np.ndarray) -> dict[str, torch.Tensor]:
+    def _one(self, person_chw: np.ndarray, garment_chw: np.ndarray, garment_mask: np.ndarray, parse: np.ndarray,
+             keypoints: np.ndarray, category: str) -> dict[str, np.ndarray]:
         config: TPSBaselineConfig = self.config
-        _, height, width = person.shape
-        dtype, device = person.dtype, person.device
-        mask_np = garment_mask.cpu().numpy()
-        body = _body(keypoints, (height, width))
-        landmarks = garment_landmarks(mask_np)
-
-        upper_body = np.isin(parse_np, (labels.UPPER_GARMENT, labels.NECK))
-        arms = np.isin(parse_np, labels.ARM_LABELS)
+        person = (person_chw.transpose(1, 2, 0) + 1) / 2  # [0, 1] (H, W, 3)
+        garment = (garment_chw.transpose(1, 2, 0) + 1) / 2
+        height, width = parse.shape
+        size = (height, width)
+        body = _body(keypoints, size)
+        sw = body.width
         yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
-        torso_quad = _torso_quad(xx, yy, body)
-        arm_zone = np.zeros((height, width), bool)
-        arm_radius = 0.16 * body.width
-        for side in (0, 1):
-            chain = [body.shoulder[side], body.elbow[side], body.wrist[side]]
-            chain = [p for p in chain if p is not None]
-            if len(chain) == 1:
-                chain.append(chain[0] + np.array([0.0, 1.0 * body.width]))
-            for start, end in zip(chain[:-1], chain[1:]):
-                arm_zone |= _capsule_distance(xx, yy, start, end) < arm_radius
-        torso_region = upper_body & ~(arm_zone & ~torso_quad)
+        xx += 0.5
+        yy += 0.5
+        arms = [_limb_zone(xx, yy, body.arm_chain(s), (config.arm_radius * sw, 0.8 * config.arm_radius * sw))
+                for s in (0, 1)]
+        arm_zone = arms[0] | arms[1]
+        outline = _torso_outline(parse, body, arm_zone, config)
 
-        torso_pairs, targets = _fit_targets(landmarks, body, torso_region, config)
-        parts = [(landmarks.torso_mask, torso_pairs)]
-        for side, sleeve in enumerate(landmarks.sleeves):
-            if sleeve is not None:
-                parts.append((sleeve.mask, _sleeve_targets(sleeve, side, landmarks, body, targets, config)))
+        # What of the person is the old garment (what the new one replaces), skin, hair, face, hands.
+        skin_labels = (labels.NECK, *labels.ARM_LABELS)
+        lower = parse == labels.LOWER_BODY
+        skin_reference = np.isin(parse, skin_labels) | (parse == labels.FACE)
+        skin_model = _skin_likeness(person, skin_reference)
+        legs_skin = lower & skin_model
+        feet = np.zeros(size, bool)
+        ankles = [a for a in body.ankle if a is not None]
+        if ankles:
+            feet = yy > max(a[1] for a in ankles) - 0.02 * sw
+        old_lower = lower & ~legs_skin & ~feet
+        # The old top never reaches above the base of the neck (a hair bun read as garment is no top).
+        old_upper = (parse == labels.UPPER_GARMENT) & (yy > float(body.neck[1]) - 0.35 * sw)
+        hair = parse == labels.HAIR
+        below = yy > float(body.neck[1])
+        if (hair & below).sum() >= 30 and old_upper.sum() >= 30:
+            # Hair over the garment, below the shoulders, that looks like the old top is the old top (black hair,
+            # black top): it is replaced with the rest of it.
+            distance = np.linalg.norm(np.median(person[hair & below], 0) - np.median(person[old_upper], 0))
+            if distance < 0.12:
+                old_upper |= hair & below
+                hair = hair & ~below
+        old = {"upper": old_upper, "lower": old_lower, "dress": old_upper | old_lower}[category]
 
-        scale = torch.tensor([2.0 / width, 2.0 / height], dtype=torch.float64)
+        # The new garment's parts.
+        grid = (xx, yy)
+        if category == "lower":
+            layers = _lower_layers(garment_mask, body, outline, parse, old_lower, lower & ~feet, config)
+        else:
+            layers = _upper_layers(garment_mask, garment, body, outline, parse, category, config, grid)
+        if category == "upper":
+            # Below the new top's hem the old one (longer: a tunic, a dress) stays, layered under it; its sleeves
+            # beyond the new ones still go.
+            torso_rows = np.flatnonzero(layers[0].region.any(1))
+            if len(torso_rows):
+                old = old & ((yy < torso_rows.max() + 0.02 * sw) | arm_zone)
+        warped = np.zeros((height, width, 3), np.float32)
+        alpha = np.zeros(size, np.float32)
+        flow = np.zeros((height, width, 2), np.float32)
+        scale = np.array([2.0 / width, 2.0 / height], np.float32)
+        for layer in layers:
+            box = ndimage.find_objects(layer.region.astype(np.uint8))
+            if not box:
+                continue
+            box = box[0]
+            # Each part samples its own pixels (grown by a pixel or two inside the garment: no seams between parts).
+            part_mask = garment_mask if layer.part is None else (_dilate(layer.part, 2) & garment_mask)
+            source = layer.source[box]
+            sampled = _sample(np.concatenate([garment, part_mask[..., None]], 2).astype(np.float32), source)
+            part = np.clip(sampled[..., 3], 0, 1) * layer.region[box]
+            colour = sampled[..., :3] / np.maximum(sampled[..., 3:4], 1e-3)
+            warped[box] = warped[box] * (1 - part[..., None]) + colour * part[..., None]
+            alpha[box] = alpha[box] * (1 - part) + part
+            flow[box] = np.where(part[..., None] > 0.5, (source + 0.5) * scale - 1, flow[box])
 
-        def normalised(point: np.ndarray) -> torch.Tensor:
-            return torch.as_tensor(point + 0.5, dtype=torch.float64) * scale - 1
+        # Occlusion: face, hair and hands stay in front; bare arms stay in front of the torso unless a sleeve covers
+        # them; what the category does not change stays.
+        keep = hair | np.isin(parse, (labels.FACE, *labels.HAND_LABELS))
+        if category == "upper":
+            keep |= feet
+        elif category == "lower":
+            keep |= np.isin(parse, (labels.UPPER_GARMENT, labels.NECK, *labels.ARM_LABELS)) | feet
+        else:
+            keep |= feet
+        sleeves = np.zeros(size, np.float32)
+        for layer in layers:
+            if layer.name.startswith("sleeve"):
+                sleeves = np.maximum(sleeves, layer.region.astype(np.float32))
+        bare_arms = np.isin(parse, labels.ARM_LABELS) & (sleeves < 0.5)
+        alpha = np.where(keep | bare_arms, 0.0, alpha)
+        alpha = np.clip(_blur(alpha, 0.6) * 1.1, 0, 1) * (alpha > 0.02)  # soft 1 px edge
 
-        # Warp each part and layer them: torso first, sleeves over it.
-        warped = torch.zeros_like(person)
-        warped_mask = torch.zeros(1, height, width, dtype=dtype, device=device)
-        flow = torch.zeros(2, height, width, dtype=dtype, device=device)
-        sleeve_cover = torch.zeros(1, height, width, dtype=dtype, device=device)
-        garment_and_mask = torch.cat([garment, garment_mask[None].to(dtype)], 0)
-        for index, (part_mask, pairs) in enumerate(parts):
-            source = torch.stack([normalised(src) for src, _ in pairs])
-            target = torch.stack([normalised(dst) for _, dst in pairs])
-            # Sleeves: a stiff spline (nearly affine) cannot fold when the sleeve turns from the flat pose to the arm.
-            coefficients = fit_tps(target, source, config.regularisation if index == 0 else config.sleeve_stiffness)
-            grid = tps_grid(target, coefficients, (height, width), stride=4).to(device=device, dtype=dtype)
-            # A part mask grown by a few pixels inside the garment hides seams between the separately warped parts.
-            grown = _dilate(part_mask, 2) & mask_np
-            part = torch.from_numpy(grown).to(device=device, dtype=dtype)[None]
-            sampled = F.grid_sample(torch.cat([garment_and_mask, part], 0)[None], grid[None], mode="bilinear",
-                                    padding_mode="zeros", align_corners=False)[0]
-            # Far from its control points a TPS folds back onto the garment: keep each part near its targets.
-            region = torch.from_numpy(_hull_mask([dst for _, dst in pairs], (height, width), 1.25)).to(device, dtype)
-            alpha = sampled[3:4] * sampled[4:5] * region[None]
-            warped = warped * (1 - alpha) + sampled[:3] * alpha
-            warped_mask = warped_mask * (1 - alpha) + alpha
-            flow = torch.where(alpha > 0.5, grid.permute(2, 0, 1), flow)
-            if index > 0:
-                sleeve_cover = torch.maximum(sleeve_cover, alpha)
-            if index == 0:
-                flow = grid.permute(2, 0, 1).clone()
-        warped = torch.where(warped_mask > 1e-6, warped / warped_mask.clamp_min(1e-6), warped).clamp(-1, 1)
-
-        # Where the garment may go: upper garment / neck region (torso), plus arms (sleeves), plus a thin band of
-        # background beside them; never over face, hair, hands or the lower body.
-        keep = np.isin(parse_np, (labels.HAIR, labels.FACE, labels.RIGHT_HAND, labels.LEFT_HAND, labels.LOWER_BODY))
-        band = max(1, round(config.background_band * body.width))
-        near = _dilate(upper_body | arms, band) & (parse_np == labels.BACKGROUND)
-        allowed_torso = torch.from_numpy(upper_body | near).to(device=device, dtype=dtype)[None]
-        allowed_sleeve = torch.from_numpy(upper_body | arms | near).to(device=device, dtype=dtype)[None]
-        allowed = allowed_torso + (allowed_sleeve - allowed_torso) * sleeve_cover
-        composite_mask = (warped_mask * allowed).clamp(0, 1)
-
-        result = warped * composite_mask + person * (1 - composite_mask)
-        # Old garment not covered by the new one: skin on arms and neck, inpainting elsewhere.
-        old = torch.from_numpy(parse_np == labels.UPPER_GARMENT).to(device)[None]
-        uncovered = old & (composite_mask < 0.5)
+        # Fill the old garment where the new one does not cover it: skin inside the body, background outside (its
+        # anti-aliased rim, which the parse leaves to the neighbours, too).
+        rim = _dilate(old, 1) & ~np.isin(parse, (labels.FACE, labels.HAIR, *labels.HAND_LABELS))
+        uncovered = (old | rim) & (alpha < 0.98) & ~keep
+        legs = [_limb_zone(xx, yy, body.leg_chain(s), (config.thigh_radius * sw, 0.65 * config.thigh_radius * sw))
+                for s in (0, 1)]
+        torso_body = np.zeros(size, bool)
+        rows = np.arange(height)
+        valid = np.isfinite(outline.left) & (rows <= body.mid_hip[1] + 0.1 * sw)
+        torso_body[valid] = ((xx[valid] >= outline.left[valid, None]) & (xx[valid] <= outline.right[valid, None]))
+        neck_zone = _limb_zone(xx, yy, [body.neck, body.neck - np.array([0.0, 0.7 * sw])], (config.neck_half * sw,))
+        # Bare legs only below the new garment's hem: above it, what the new legs do not cover is background.
+        covered_rows = np.flatnonzero((alpha > 0.5).any(1))
+        hem = float(covered_rows.max()) if len(covered_rows) else float(body.mid_hip[1])
+        legs_zone = (legs[0] | legs[1]) & (yy > max(hem, float(body.mid_hip[1])))
+        inside_body = torso_body | arm_zone | neck_zone | legs_zone
+        result = person.copy()
         if uncovered.any():
-            neck_zone = _capsule_distance(xx, yy, body.neck, body.neck - np.array([0.0, 0.6 * body.width])) < (
-                0.22 * body.width)
-            skin_zone = torch.from_numpy((arm_zone & ~torso_quad) | neck_zone).to(device)[None]
-            skin = torch.as_tensor(_skin_colour(person.cpu().numpy(), parse_np), dtype=dtype, device=device)
-            known = (~(old & (composite_mask < 0.5))).to(dtype)
-            filled = push_pull_fill(result, known)
-            fill = torch.where(skin_zone, skin[:, None, None].expand_as(result), filled)
-            result = torch.where(uncovered, fill, result)
-        keep_t = torch.from_numpy(keep).to(device)[None]
-        tryon = torch.where(keep_t, person, result).clamp(-1, 1)
-        composite_mask = torch.where(keep_t, torch.zeros_like(composite_mask), composite_mask)
-        return {"warped_garment": warped, "warped_mask": warped_mask.clamp(0, 1), "flow": flow,
-                "composite_mask": composite_mask, "tryon": tryon}
+            background = parse == labels.BACKGROUND
+            fill_bg = uncovered & ~inside_body
+            if fill_bg.any() and background.any():
+                result[fill_bg] = _fill(person, background)[fill_bg]
+            fill_skin = uncovered & inside_body
+            if fill_skin.any():
+                skin_known = np.isin(parse, skin_labels) | legs_skin
+                # Well-lit skin only: not hair strands or shadows read as neck, not the old garment.
+                skin_known &= ~old & _skin_likeness(person, parse == labels.FACE)
+                colour = _skin_colour(person, parse, skin_known)
+                base = _fill(person, skin_known) if skin_known.sum() >= 30 else np.broadcast_to(colour, person.shape)
+                # The nearby skin's colour, kept close to the person's skin tone (no stray colours from far away).
+                base = 0.75 * base + 0.25 * colour
+                limbs = [body.arm_chain(0), body.arm_chain(1), body.leg_chain(0), body.leg_chain(1)]
+                radii = [(config.arm_radius * sw, 0.8 * config.arm_radius * sw)] * 2 + [
+                    (config.thigh_radius * sw, 0.65 * config.thigh_radius * sw)] * 2
+                shade = _limb_shading(xx, yy, limbs, radii)
+                skin = base * shade[..., None] + _grain(person, skin_known, size)
+                # A soft edge (a pixel) where the made-up skin meets the photo.
+                soft = np.clip(_blur(fill_skin.astype(np.float32), 0.8) * 1.5, 0, 1)[..., None] * (
+                    uncovered[..., None])
+                result = np.where(fill_skin[..., None], np.clip(skin, 0, 1), result * (1 - soft) + np.clip(
+                    skin, 0, 1) * soft)
+
+        # Shade the new garment with the photo's own light (over the old garment and over bare skin).
+        covered_skin = np.isin(parse, skin_labels) | (legs_skin if category != "upper" else False)
+        shade = _shading(person, [old, covered_skin & ~old], sw, config.shading)
+        shaded = np.clip(warped * shade[..., None], 0, 1)
+        result = result * (1 - alpha[..., None]) + shaded * alpha[..., None]
+        result = np.where(keep[..., None], person, result)
+
+        warped_mask = np.zeros(size, np.float32)
+        for layer in layers:
+            warped_mask = np.maximum(warped_mask, layer.region.astype(np.float32))
+        return {"warped_garment": np.clip(warped, 0, 1).transpose(2, 0, 1) * 2 - 1, "warped_mask": warped_mask[None],
+                "flow": flow.transpose(2, 0, 1), "composite_mask": alpha[None].astype(np.float32),
+                "tryon": (np.clip(result, 0, 1).transpose(2, 0, 1) * 2 - 1).astype(np.float32)}
 
 
-def _dilate(mask: np.ndarray, radius: int) -> np.ndarray:
-    """Binary dilation by a (2 radius + 1) square (a max filter)."""
-    tensor = torch.from_numpy(mask.astype(np.float32))[None, None]
-    size = 2 * radius + 1  # separable: a row max then a column max
-    tensor = F.max_pool2d(tensor, (1, size), stride=1, padding=(0, radius))
-    return F.max_pool2d(tensor, (size, 1), stride=1, padding=(radius, 0))[0, 0].numpy() > 0.5
+def _sample(image: np.ndarray, source: np.ndarray) -> np.ndarray:
+    """Bilinear samples of ``image`` ``(H, W, C)`` at pixel coordinates ``source`` ``(..., 2)`` (x, y; pixel centres
+    at +0.5), zero outside (as ``grid_sample`` with zero padding)."""
+    x = source[..., 0] - 0.5
+    y = source[..., 1] - 0.5
+    height, width = image.shape[:2]
+    x0, y0 = np.floor(x).astype(np.int64), np.floor(y).astype(np.int64)
+    fx, fy = (x - x0)[..., None], (y - y0)[..., None]
+    padded = np.pad(image, ((1, 1), (1, 1), (0, 0)))
+    x0c, y0c = np.clip(x0 + 1, 0, width + 1), np.clip(y0 + 1, 0, height + 1)
+    x1c, y1c = np.clip(x0 + 2, 0, width + 1), np.clip(y0 + 2, 0, height + 1)
+    top = padded[y0c, x0c] * (1 - fx) + padded[y0c, x1c] * fx
+    bottom = padded[y1c, x0c] * (1 - fx) + padded[y1c, x1c] * fx
+    return (top * (1 - fy) + bottom * fy).astype(np.float32)
 
 
-def _hull_mask(points: list[np.ndarray], size: tuple[int, int], grow: float) -> np.ndarray:
-    """Filled convex hull of ``points`` (pixels), scaled by ``grow`` about its centroid: bool ``(H, W)``."""
-    from PIL import Image, ImageDraw
-
-    height, width = size
-    pts = np.asarray(points, np.float64)
-    centre = pts.mean(0)
-    pts = centre + grow * (pts - centre)
-    try:
-        from scipy.spatial import ConvexHull
-
-        hull = pts[ConvexHull(pts).vertices]
-    except Exception:  # degenerate (collinear) points: no area
-        return np.zeros((height, width), bool)
-    canvas = Image.new("L", (width, height))
-    ImageDraw.Draw(canvas).polygon([tuple(p) for p in hull], fill=1)
-    return np.asarray(canvas, bool)
-
-
-def _torso_quad(xs: np.ndarray, ys: np.ndarray, body: _Body) -> np.ndarray:
-    """Pixels inside the torso: between the shoulder points and the hips, 0.45 shoulder widths either side."""
-    across = _unit(body.shoulder[1] - body.shoulder[0], np.array([1.0, 0.0]))
-    axis = _unit(body.mid_hip - body.neck, _perp(across))
-    length = float(np.hypot(*(body.mid_hip - body.neck)))
-    u = (xs - body.neck[0]) * across[0] + (ys - body.neck[1]) * across[1]
-    v = (xs - body.neck[0]) * axis[0] + (ys - body.neck[1]) * axis[1]
-    return (np.abs(u) < 0.45 * body.width) & (v > 0) & (v < 1.1 * length)
+def _skin_likeness(person: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """Pixels whose colour is close to the skin seen in ``reference`` (YCbCr chroma within the reference's spread)."""
+    if reference.sum() < 30:
+        return np.zeros(person.shape[:2], bool)
+    r, g, b = person[..., 0], person[..., 1], person[..., 2]
+    cb = -0.1687 * r - 0.3313 * g + 0.5 * b
+    cr = 0.5 * r - 0.4187 * g - 0.0813 * b
+    luma = _luminance(person)
+    ref_cb, ref_cr, ref_y = cb[reference], cr[reference], luma[reference]
+    lo_cb, hi_cb = np.percentile(ref_cb, [10, 90])
+    lo_cr, hi_cr = np.percentile(ref_cr, [10, 90])
+    lo_y, hi_y = np.percentile(ref_y, [5, 95])
+    pad_c = 0.015
+    # Skin is smooth: a print in skin tones (leopard, tan stripes) has a high local spread of luminance.
+    mean = ndimage.uniform_filter(luma, 5)
+    spread = np.sqrt(np.maximum(ndimage.uniform_filter(luma * luma, 5) - mean * mean, 0))
+    return ((cb >= lo_cb - pad_c) & (cb <= hi_cb + pad_c) & (cr >= lo_cr - pad_c) & (cr <= hi_cr + pad_c)
+            & (luma >= lo_y - 0.15) & (luma <= hi_y + 0.1) & (spread < 0.05))
 
 
 @register_model(SPEC)
 def tps_baseline(**config) -> TPSBaseline:
-    """The weight-free TPS baseline (no parameters; ``config`` fields of :class:`TPSBaselineConfig`)."""
+    """The weight-free baseline (no parameters; ``config`` fields of :class:`TPSBaselineConfig`)."""
     return TPSBaseline(TPSBaselineConfig(**config))

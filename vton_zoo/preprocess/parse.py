@@ -40,6 +40,12 @@ _WORK_SIDE = 512  # the parse is computed at most at this long side, then resize
 _BINS = 16  # histogram bins per RGB channel
 _COLOUR_WEIGHT = 0.8  # weight of log p(colour | class) against log prior(position)
 _MIN_SEEDS = 40  # fewer seed pixels than this: the class has no colour model (uniform)
+#: Above this colour overlap of hair and top (black hair, black top), hair is not looked for below the shoulders.
+HAIR_TOP_OVERLAP = 0.2
+#: The top's hem: from it on, at least this share of each row's garment pixels has colours unlike the top's: their
+#: density under the top's colour model is below ``UNLIKE_TOP`` times the uniform density.
+HEM_SHARE = 0.25
+UNLIKE_TOP = 0.3
 
 # Colour classes.
 _SKIN, _HAIR, _UPPER, _LOWER = range(4)
@@ -414,6 +420,13 @@ def _histogram(colour_index: np.ndarray, seeds: np.ndarray) -> np.ndarray | None
     return np.log(0.95 * density + 0.05 / _BINS**3)
 
 
+def _overlap(first: np.ndarray | None, second: np.ndarray | None) -> float:
+    """Shared probability mass of two colour models (log densities), 0 (disjoint) .. 1 (equal); 0 without models."""
+    if first is None or second is None:
+        return 0.0
+    return float(np.minimum(np.exp(first), np.exp(second)).sum())
+
+
 def _classify(colour_index: np.ndarray, histograms: list[np.ndarray | None], where: np.ndarray) -> np.ndarray:
     """Colour-only class (argmax of the histograms) of the pixels in ``where``; -1 elsewhere or without models."""
     scores = np.stack(
@@ -449,8 +462,8 @@ def _parse_work(image: np.ndarray, person: np.ndarray, body: _Body) -> np.ndarra
     upper_seed = (
         person
         & (np.abs(regions.torso_u) < 0.3)
-        & (regions.torso_v > 0.3)
-        & (regions.torso_v < 0.7)
+        & (regions.torso_v > 0.2)
+        & (regions.torso_v < 0.5)  # the chest: a high-waisted skirt can start at 0.6
         & ~limbs
         & (regions.hanging_hair < 0.3)
     )
@@ -463,12 +476,13 @@ def _parse_work(image: np.ndarray, person: np.ndarray, body: _Body) -> np.ndarra
     hair_hist = _histogram(colour_index, hair_seed)
     upper_hist = _histogram(colour_index, upper_seed)
     lower_hist = _histogram(colour_index, lower_seed)
-    # Re-fit the garment models without seed pixels that look like skin or hair (hair over the chest, bare midriff).
+    # Re-fit the garment models without seed pixels that look like skin or hair (hair over the chest, bare midriff;
+    # no hair hangs over the thighs, so there only skin is dropped: a black skirt must keep its black).
     for name, seeds in (("upper", upper_seed), ("lower", lower_seed)):
         hist = upper_hist if name == "upper" else lower_hist
         if hist is None:
             continue
-        histograms = [skin_hist, hair_hist, hist]
+        histograms = [skin_hist, hair_hist if name == "upper" else None, hist]
         kept = seeds & (_classify(colour_index, histograms, seeds) == 2)
         if kept.sum() >= 0.3 * seeds.sum():
             refit = _histogram(colour_index, kept)
@@ -484,7 +498,13 @@ def _parse_work(image: np.ndarray, person: np.ndarray, body: _Body) -> np.ndarra
     )
     leg_zone = _soft_inside(-(regions.torso_v - 1.0), 0.1)
     prior_skin = np.maximum(prior_skin, 0.4 * leg_zone)
-    prior_hair = np.maximum(head, 0.7 * regions.hanging_hair) * (1 - 0.9 * face * (regions.face_v > -0.1))
+    # Hair hanging over the shoulders and chest is told from the top by colour. When the two look alike (black hair,
+    # black top) colour cannot tell them apart: hair below the shoulders is then unlikely (the top would be taken
+    # for hair and kept over the new garment).
+    hanging = regions.hanging_hair
+    if _overlap(hair_hist, upper_hist) > HAIR_TOP_OVERLAP:
+        hanging = hanging * np.where(regions.torso_v > 0.0, 0.15, 1.0)
+    prior_hair = np.maximum(head, 0.7 * hanging) * (1 - 0.9 * face * (regions.face_v > -0.1))
     prior_upper = np.maximum.reduce([regions.torso * above_band_bottom, 0.8 * arms, 0.4 * regions.neck])
     prior_upper = np.maximum(prior_upper, 0.15 * (1 - above_band_bottom))  # long tops
     prior_lower = below_band_top * np.maximum(leg_zone, 0.3)
@@ -504,6 +524,9 @@ def _parse_work(image: np.ndarray, person: np.ndarray, body: _Body) -> np.ndarra
     hair = person & (colour_class == _HAIR)
     upper = person & (colour_class == _UPPER)
     lower = person & (colour_class == _LOWER)
+    if upper_hist is not None:
+        unlike_top = upper_hist[colour_index] < np.log(UNLIKE_TOP / _BINS**3)
+        upper, lower = _split_top_and_bottom(upper, lower, regions, arms > 0.3, unlike_top)
     above_chin = regions.face_v < 0.62
     in_head = (regions.head_radius < 1.15) & above_chin
     out[upper] = labels.UPPER_GARMENT
@@ -523,6 +546,43 @@ def _parse_work(image: np.ndarray, person: np.ndarray, body: _Body) -> np.ndarra
     # The middle of the face is face whatever its colour (eyes, brows, lips, glasses).
     out[person & (regions.face_radius < 0.8)] = labels.FACE
     return _clean(out, person)
+
+
+def _split_top_and_bottom(upper: np.ndarray, lower: np.ndarray, regions: _Regions, arms: np.ndarray,
+                          unlike_top: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """One line between the top and the bottom garment, found row by row in the middle of the body.
+
+    Pixel by pixel, a patterned skirt's light parts can match a light top (and a dark top's folds a dark skirt):
+    colour alone scatters the two labels. Going down the middle of the torso, the top's hem is the first row from
+    which on a clear share (``HEM_SHARE``) of the garment pixels have colours the top does not have
+    (``unlike_top``); garment pixels above it are the top, below it the bottom (within the hip band, where either can
+    be; not on the arms). Without such a row (a dress, a top and a bottom of one colour) the labels stay.
+    """
+    middle = (np.abs(regions.torso_u) < 0.35) & (regions.torso_v > 0.45) & (regions.torso_v < 1.6)
+    garment = (upper | lower) & middle
+    counts = garment.sum(1).astype(np.float64)
+    rows = np.flatnonzero(counts > 5)
+    if len(rows) < 10:
+        return upper, lower
+    share = np.zeros(len(counts))
+    share[rows] = (unlike_top & garment).sum(1)[rows] / counts[rows]
+    share = ndimage.uniform_filter1d(share, size=5)
+    span = max(3, int(0.1 * len(rows)))
+    hem = None
+    for index, y in enumerate(rows[:-span]):
+        if share[y] >= HEM_SHARE and np.all(share[rows[index: index + span]] >= 0.6 * HEM_SHARE):
+            hem = int(y)
+            break
+    logger.debug("parse: top / bottom split at row %s", hem)
+    if hem is None:
+        return upper, lower
+    band = (regions.torso_v > 0.6) & (regions.torso_v < 1.6) & (np.abs(regions.torso_u) < 0.75) & ~arms
+    above = np.zeros_like(upper)
+    above[:hem] = True
+    garment_all = upper | lower
+    new_upper = np.where(band, garment_all & above, upper)
+    new_lower = np.where(band, garment_all & ~above, lower)
+    return new_upper, new_lower
 
 
 def _trim_skin_seeds(image: np.ndarray, seeds: np.ndarray) -> np.ndarray:
