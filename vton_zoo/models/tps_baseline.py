@@ -1002,10 +1002,13 @@ def _upper_layers(garment_mask: np.ndarray, garment: np.ndarray, body: _Body, ou
         row = int(min(mask_filled.shape[0] - 1, point[1] + 0.08 * g_chest))
         return _run_width(mask_filled[row], int(round(point[0]))) < 0.15 * g_chest
 
-    straps = thin(g_collar[0]) and thin(g_collar[1])
-    has_shoulders = shoulder_drop >= 0.22 * g_chest and (
-        min(g_shoulder[0][1], g_shoulder[1][1]) - top_contour_y <= 0.12 * g_chest) and not (
-        straps or thin(g_shoulder[0]) or thin(g_shoulder[1]))
+    # Sleeveless (a camisole, a tank, a sleeveless dress): it hangs from its top points (straps, the shoulder parts
+    # beside the armholes), which rest on the shoulders beside the neck. With sleeves and a clear shoulder line it
+    # sits on the shoulders; with sleeves but no shoulders (off the shoulder) it is placed from the armpits.
+    sleeved = found.sleeves[0] is not None and found.sleeves[1] is not None
+    straps = not sleeved or (thin(g_collar[0]) and thin(g_collar[1]))
+    has_shoulders = sleeved and not straps and shoulder_drop >= 0.22 * g_chest and (
+        min(g_shoulder[0][1], g_shoulder[1][1]) - top_contour_y <= 0.3 * g_chest)
 
     # Person anchors.
     across = _unit(body.shoulder[1] - body.shoulder[0], np.array([1.0, 0.0]))
@@ -1407,13 +1410,13 @@ def _shading(person: np.ndarray, classes: list[np.ndarray], sw: float, strength:
     for region in classes:
         if region.sum() < 50:
             continue
-        fine = _masked_mean(luminance, region, max(1.5, 0.02 * sw))
+        fine = _masked_mean(luminance, region, max(2.0, 0.035 * sw))  # folds, not print strokes
         broad = _masked_mean(luminance, region, 0.25 * sw)
         ratio = np.where(region, fine / np.maximum(broad, 1e-3), 1.0)
         log_ratio = np.log(np.clip(ratio, 0.4, 2.0))
         spread = float(np.std(log_ratio[region]))
         weight = strength * float(np.clip(0.08 / max(spread, 1e-3), 0.15, 1.0))
-        shade = np.where(region, np.exp(weight * np.clip(log_ratio, -0.7, 0.25)), shade)
+        shade = np.where(region, np.exp(weight * np.clip(log_ratio, -0.45, 0.12)), shade)
     return shade.astype(np.float32)
 
 
@@ -1532,6 +1535,15 @@ class TPSBaseline(TryOnModel):
             if distance < 0.12:
                 old_upper |= hair & below
                 hair = hair & ~below
+        # Sleeves the parse took for bare arms (a grey sweatshirt, sheer black sleeves): arm pixels that are not
+        # skin-like and nearer the old top's colour than the face's are the old top.
+        arm_pixels = np.isin(parse, labels.ARM_LABELS)
+        face = parse == labels.FACE
+        if arm_pixels.any() and old_upper.sum() >= 30 and face.sum() >= 30:
+            skin_tone = np.median(person[face], axis=0)
+            top_tone = np.median(person[old_upper], axis=0)
+            nearer_top = (np.linalg.norm(person - top_tone, axis=2) < np.linalg.norm(person - skin_tone, axis=2))
+            old_upper |= arm_pixels & nearer_top & ~_skin_likeness(person, face)
         old = {"upper": old_upper, "lower": old_lower, "dress": old_upper | old_lower}[category]
 
         # The new garment's parts.
@@ -1606,7 +1618,7 @@ class TPSBaseline(TryOnModel):
                 result[fill_bg] = _fill(person, background)[fill_bg]
             fill_skin = uncovered & inside_body
             if fill_skin.any():
-                skin_known = np.isin(parse, skin_labels) | legs_skin
+                skin_known = np.isin(parse, (*skin_labels, labels.FACE, *labels.HAND_LABELS)) | legs_skin
                 # Well-lit skin only: not hair strands or shadows read as neck, not the old garment.
                 skin_known &= ~old & _skin_likeness(person, parse == labels.FACE)
                 colour = _skin_colour(person, parse, skin_known)
