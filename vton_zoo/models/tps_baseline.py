@@ -852,23 +852,33 @@ def _lower_garment(mask: np.ndarray) -> _LowerGarment:
     waist_row = int(top + 0.03 * height)
     waist_runs = runs_by_row.get(waist_row) or runs_by_row[min(runs_by_row)]
     waist = [np.array([waist_runs[0][0], float(waist_row)]), np.array([waist_runs[-1][1], float(waist_row)])]
-    # Legs: going up from the bottom while rows hold two runs.
-    two = [y for y in range(bottom, top - 1, -1) if len(runs_by_row.get(y, ())) == 2]
+    # Legs: rows whose two largest runs are both a leg's width (prints and folds may cut a leg into pieces); going
+    # up from the lowest such row (flares may touch at the hem) while they last, over gaps of a few rows.
+    def two_legs(y: int) -> tuple[tuple[float, float], tuple[float, float]] | None:
+        runs = runs_by_row.get(y, ())
+        if len(runs) < 2:
+            return None
+        largest = sorted(runs, key=lambda r: r[1] - r[0], reverse=True)[:2]
+        if min(r[1] - r[0] + 1 for r in largest) < 0.1 * box_w:
+            return None
+        return tuple(sorted(largest))
+
+    split = {y: two_legs(y) for y in range(top, bottom + 1)}
+    lowest = next((y for y in range(bottom, top - 1, -1) if split[y] is not None), None)
     crotch, legs = None, []
-    if two and two[0] >= bottom - 0.1 * height:
-        y = two[0]
-        while y > top and len(runs_by_row.get(y - 1, ())) == 2:
+    if lowest is not None and lowest >= bottom - 0.25 * height:
+        y, gap = lowest, 0
+        while y > top and gap <= 0.03 * height:
             y -= 1
+            gap = 0 if split[y] is not None else gap + 1
+        y += gap
         if (bottom - y) >= 0.25 * height and y - top >= 0.08 * height:
-            gap = runs_by_row[y]
-            crotch = np.array([(gap[0][1] + gap[1][0]) / 2, float(y)])
+            first = split[y] or split[lowest]
+            crotch = np.array([(first[0][1] + first[1][0]) / 2, float(y)])
             for leg in (0, 1):
-                samples = []
-                for yy in range(y, bottom + 1):
-                    runs = runs_by_row.get(yy)
-                    if runs and len(runs) == 2:
-                        a, b = runs[leg]
-                        samples.append((float(yy), (a + b) / 2, (b - a + 1) / 2))
+                samples = [(float(yy), (split[yy][leg][0] + split[yy][leg][1]) / 2,
+                            (split[yy][leg][1] - split[yy][leg][0] + 1) / 2)
+                           for yy in range(y, bottom + 1) if split[yy] is not None]
                 legs.append(np.array(samples))
     return _LowerGarment(waist, float(top), float(bottom), crotch, legs, rows)
 

@@ -205,19 +205,25 @@ def estimate_pose(
     if scale < 1.0:
         size = (max(1, round(width * scale)), max(1, round(height * scale)))
         work = np.asarray(Image.fromarray(image).resize(size, Image.BILINEAR))
-    result = run_pose(work, model_complexity=model_complexity, min_detection_confidence=min_detection_confidence)
-    if result.pose_landmarks is None:
+    found = _run_landmarks(work, (height, width), model_complexity, min_detection_confidence)
+    if found is None:
         logger.debug("MediaPipe Pose found no person in a %dx%d image", width, height)
         return _empty_result((height, width), min_visibility)
-
-    landmarks = np.array(
-        [(p.x * width, p.y * height, p.z * width, p.visibility) for p in result.pose_landmarks.landmark], np.float32
-    )
-    mask = None
-    if result.segmentation_mask is not None:
-        mask = np.clip(np.asarray(result.segmentation_mask, np.float32), 0.0, 1.0)
-        if mask.shape != (height, width):
-            mask = np.asarray(Image.fromarray(mask, mode="F").resize((width, height), Image.BILINEAR))
+    landmarks, mask = found
+    if not _plausible_shoulders(landmarks, mask):
+        # Now and then the landmark model folds the body up inside the torso (shoulders a third of the body's width
+        # apart, elbows on the belly). The mirrored photo usually gives the true pose: mirrored back, it is taken
+        # when its shoulders are plausible.
+        mirrored = _run_landmarks(np.ascontiguousarray(work[:, ::-1]), (height, width), model_complexity,
+                                  min_detection_confidence)
+        if mirrored is not None:
+            mirrored_landmarks, mirrored_mask = mirrored
+            mirrored_landmarks = mirrored_landmarks[list(_MIRROR)]
+            mirrored_landmarks[:, 0] = width - mirrored_landmarks[:, 0]
+            mirrored_mask = None if mirrored_mask is None else np.ascontiguousarray(mirrored_mask[:, ::-1])
+            if _plausible_shoulders(mirrored_landmarks, mirrored_mask):
+                logger.info("pose: the shoulders were folded up; the mirrored photo's pose is used")
+                landmarks, mask = mirrored_landmarks, mirrored_mask
     coco18, body25 = landmarks_to_openpose(landmarks, (height, width), min_visibility=min_visibility)
     return PoseResult(
         coco18=coco18,
@@ -227,6 +233,49 @@ def estimate_pose(
         mask=mask,
         min_visibility=min_visibility,
     )
+
+
+# MediaPipe landmark index of each landmark's mirror image (left <-> right).
+_MIRROR = (0, 4, 5, 6, 1, 2, 3, 8, 7, 10, 9, 12, 11, 14, 13, 16, 15, 18, 17, 20, 19, 22, 21, 24, 23, 26, 25, 28, 27,
+           30, 29, 32, 31)
+#: The shoulders (joint to joint) span at least this fraction of the person mask's width just below them; on the
+#: development photos 0.6-0.85 (0.61 with a hand on the hip), a folded-up pose 0.29.
+MIN_SHOULDER_SHARE = 0.45
+
+
+def _run_landmarks(work: np.ndarray, size: tuple[int, int], model_complexity: int, min_detection_confidence: float
+                   ) -> tuple[np.ndarray, np.ndarray | None] | None:
+    """MediaPipe's 33 landmarks (pixels of an image of ``size``) and its person mask at ``size``, or None."""
+    height, width = size
+    result = run_pose(work, model_complexity=model_complexity, min_detection_confidence=min_detection_confidence)
+    if result.pose_landmarks is None:
+        return None
+    landmarks = np.array(
+        [(p.x * width, p.y * height, p.z * width, p.visibility) for p in result.pose_landmarks.landmark], np.float32
+    )
+    mask = None
+    if result.segmentation_mask is not None:
+        mask = np.clip(np.asarray(result.segmentation_mask, np.float32), 0.0, 1.0)
+        if mask.shape != (height, width):
+            mask = np.asarray(Image.fromarray(mask, mode="F").resize((width, height), Image.BILINEAR))
+    return landmarks, mask
+
+
+def _plausible_shoulders(landmarks: np.ndarray, mask: np.ndarray | None) -> bool:
+    """Whether the shoulders span a plausible share of the person mask's width just below them (True when that
+    cannot be told: no mask, shoulders not seen or outside the photo)."""
+    if mask is None:
+        return True
+    right, left = landmarks[MP_RIGHT_SHOULDER], landmarks[MP_LEFT_SHOULDER]
+    height, width = mask.shape
+    if min(right[3], left[3]) < 0.5:
+        return True
+    row = int((right[1] + left[1]) / 2 + 0.02 * height)
+    if not 0 <= row < height:
+        return True
+    silhouette = int((mask[row] > 0.5).sum())
+    span = float(np.hypot(right[0] - left[0], right[1] - left[1]))
+    return silhouette == 0 or span >= MIN_SHOULDER_SHARE * silhouette
 
 
 def _is_person(pose: PoseResult, min_body_keypoints: int) -> bool:
