@@ -70,8 +70,10 @@ TUBE_WIDTH = 0.64
 FLAT_TO_WORN = 0.75
 #: A crew neck's opening, worn, spans about this many shoulder-keypoint widths (0.58 on VITON-HD 00017).
 NECK_WIDTH = 0.58
+#: A top's body, laid flat, is about this many times as wide as its neck opening (tees 1.9-2.6 on the dataset shots).
+NECK_TO_CHEST = 2.3
 #: A top is lengthened up to this much to cover a longer old top (a bared midriff can only be made up).
-MAX_STRETCH = 1.4
+MAX_STRETCH = 1.2
 #: Worn length / flat length of a lower garment (trousers, skirts hang straight).
 LOWER_LENGTH = 0.95
 #: A sleeve stands off the arm: at least this multiple of the arm's half-width.
@@ -569,10 +571,15 @@ def garment_landmarks(mask: np.ndarray, band_rows: tuple[float, float] = (0.6, 0
     # Wide sleeves hanging beside the body and touching it (bell sleeves, ruffles, puff sleeves) join the centre run:
     # the lines above are then the sleeves' outer edges. The shoulders show where the top contour turns down.
     hanging = None
-    if lines[1][0] * bottom + lines[1][1] - (lines[0][0] * bottom + lines[0][1]) > 0.8 * box_w:
+    # Sides fitted on long sleeves that taper to the cuffs converge (a dress's bodice narrowing to the waist is no
+    # sign of that).
+    converging = band_rows[0] >= 0.5 and max(abs(lines[0][0]), abs(lines[1][0])) >= 0.14
+    if converging or lines[1][0] * bottom + lines[1][1] - (lines[0][0] * bottom + lines[0][1]) > 0.8 * box_w:
         hanging = _hanging_shoulders(mask, top, bottom, left, right, centre)
         if hanging is None:
             hanging = _torso_between_cuffs(mask, top, bottom, box_w, centre)
+        if hanging is None:
+            hanging = _torso_from_neck(mask, top, box_w, centre)
     if hanging is not None:
         lines = [(0.0, hanging[0]), (0.0, hanging[1])]
         run_left = np.where(np.isfinite(run_left), np.maximum(run_left, hanging[0]), run_left)
@@ -707,6 +714,26 @@ def _hanging_shoulders(mask: np.ndarray, top: int, bottom: int, left: int, right
             return None
         found.append(float(turn))
     return found[0], found[1]
+
+
+def _torso_from_neck(mask: np.ndarray, top: int, box_w: int, centre: int) -> tuple[float, float] | None:
+    """Wide sleeves, flounces or ruffles beside the body hide its sides: a body about ``NECK_TO_CHEST`` times as
+    wide as the neck opening (the gap in the top contour around the centre) when that is well inside the garment, or
+    None."""
+    height, width = mask.shape
+    has = mask.any(0)
+    contour = np.where(has, np.argmax(mask, axis=0), height)
+    # The neck opening: the columns around the centre where the contour lies below the collar's top edge.
+    ridge = [float(contour[max(0, centre - int(f * box_w))]) for f in (0.12, 0.15, 0.18)] + [
+        float(contour[min(width - 1, centre + int(f * box_w))]) for f in (0.12, 0.15, 0.18)]
+    corners = np.flatnonzero(contour[max(0, centre - box_w // 3): centre + box_w // 3] <= min(ridge) + 2)
+    if len(corners) < 2:
+        return None
+    neck = float(corners[-1] - corners[0])
+    half = 0.5 * NECK_TO_CHEST * neck
+    if neck < 0.08 * box_w or 2 * half > 0.8 * box_w:
+        return None
+    return float(centre - half), float(centre + half)
 
 
 def _torso_between_cuffs(mask: np.ndarray, top: int, bottom: int, box_w: int, centre: int
