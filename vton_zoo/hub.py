@@ -236,6 +236,21 @@ def _validate(path: Path, validate: Callable[[Path], None] | None, url: str) -> 
         raise DownloadError(f"{url} did not deliver a usable file, so it was deleted: {exc}", url=url) from exc
 
 
+def _keep(part: Path, dest: Path, url: str, *, sha256: str | None,
+          validate: Callable[[Path], None] | None) -> Path:
+    """Check a finished ``.part`` file (``sha256``, ``validate``) and rename it to ``dest``; deleted when it fails."""
+    if sha256 is not None:
+        actual = _sha256_of(part)
+        if actual != sha256.lower():
+            part.unlink(missing_ok=True)
+            raise DownloadError(f"Checksum mismatch for {url}: expected sha256 {sha256}, got {actual}; the download "
+                                "was deleted.", url=url)
+    _validate(part, validate, url)
+    os.replace(part, dest)
+    logger.info("downloaded %s -> %s", url, dest)
+    return dest
+
+
 def download_url(url: str, dest: str | os.PathLike, *, progress: ByteProgress | None = None,
                  sha256: str | None = None, timeout: float = 30.0,
                  validate: Callable[[Path], None] | None = None) -> Path:
@@ -291,16 +306,7 @@ def download_url(url: str, dest: str | os.PathLike, *, progress: ByteProgress | 
     else:
         _check_online(url)
         _http_get(url, part, progress=progress, timeout=timeout)
-    if sha256 is not None:
-        actual = _sha256_of(part)
-        if actual != sha256:
-            part.unlink(missing_ok=True)
-            raise DownloadError(f"Checksum mismatch for {url}: expected sha256 {sha256}, got {actual}; the download "
-                                "was deleted.", url=url)
-    _validate(part, validate, url)
-    os.replace(part, dest)
-    logger.info("downloaded %s -> %s", url, dest)
-    return dest
+    return _keep(part, dest, url, sha256=sha256, validate=validate)
 
 
 def _http_get(url: str, part: Path, *, progress: ByteProgress | None, timeout: float) -> None:
@@ -412,16 +418,7 @@ def download_gdrive_file(url: str, dest: str | os.PathLike, *, progress: BytePro
             page = handle.read(1 << 20)
         part.unlink(missing_ok=True)
         raise DownloadError(f"{url}: {describe_page(page, host='drive.google.com')}; nothing was kept.", url=url)
-    if sha256 is not None:
-        actual = _sha256_of(part)
-        if actual != sha256.lower():
-            part.unlink(missing_ok=True)
-            raise DownloadError(f"Checksum mismatch for {url}: expected sha256 {sha256}, got {actual}; the download "
-                                "was deleted.", url=url)
-    _validate(part, validate, url)
-    os.replace(part, dest)
-    logger.info("downloaded %s -> %s", url, dest)
-    return dest
+    return _keep(part, dest, url, sha256=sha256, validate=validate)
 
 
 def list_gdrive_folder(url: str, *, timeout: float = 30.0) -> list[tuple[str, str]]:

@@ -105,15 +105,7 @@ def load_image(
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
         what = what or repr(str(path))
-        if not path.exists():
-            raise ValueError(f"{role} image file not found: {what}")
-        if not path.is_file():
-            raise ValueError(f"{role} image path is not a file: {what}")
-        size = path.stat().st_size
-        if size == 0:
-            raise ValueError(f"{role} image file is empty (0 bytes): {what}")
-        if size > max_file_bytes:
-            raise _file_too_large(role, size, max_file_bytes)
+        _check_file(path, role, what, max_file_bytes)
         with _open(path, limits, what=what) as image:
             return limits.check_array(_decode(image, limits))
     if hasattr(source, "read"):
@@ -128,6 +120,19 @@ def load_image(
         f"{role} image has an unsupported type {type(source).__module__}.{type(source).__qualname__}; "
         "pass a file path, bytes, a PIL image or a numpy array (H, W, 3)"
     )
+
+
+def _check_file(path: Path, role: str, what: str, max_file_bytes: int) -> None:
+    """Refuse a missing, non-regular, empty or too large file before anything reads it."""
+    if not path.exists():
+        raise ValueError(f"{role} image file not found: {what}")
+    if not path.is_file():
+        raise ValueError(f"{role} image path is not a file: {what}")
+    size = path.stat().st_size
+    if size == 0:
+        raise ValueError(f"{role} image file is empty (0 bytes): {what}")
+    if size > max_file_bytes:
+        raise _file_too_large(role, size, max_file_bytes)
 
 
 def _bytes_text(count: int) -> str:
@@ -174,13 +179,7 @@ def probe_image(
     what = repr(name) if name is not None else repr(str(path))
     if name is not None:
         limits.hide = str(path)
-    if not path.is_file():
-        raise ValueError(f"{role} image file not found: {what}")
-    size = path.stat().st_size
-    if size == 0:
-        raise ValueError(f"{role} image file is empty (0 bytes): {what}")
-    if size > max_file_bytes:
-        raise _file_too_large(role, size, max_file_bytes)
+    _check_file(path, role, what, max_file_bytes)
     with _open(path, limits, what=what) as image:
         return image.size
 
