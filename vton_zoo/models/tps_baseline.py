@@ -73,11 +73,16 @@ NECK_WIDTH = 0.58
 #: A top's body, laid flat, is about this many times as wide as its neck opening (tees 1.9-2.6 on the dataset shots).
 NECK_TO_CHEST = 2.3
 #: A top is lengthened up to this much to cover a longer old top (a bared midriff can only be made up).
-MAX_STRETCH = 1.2
+MAX_STRETCH = 1.35
+#: A top's neck-to-hem, worn, over the body's neck-to-hips, per unit of its flat length-to-width (VITON-HD 00017's
+#: own T-shirt: 1.04 at 1.65).
+TORSO_FIT = 0.63
 #: Worn length / flat length of a lower garment (trousers, skirts hang straight).
 LOWER_LENGTH = 0.95
 #: A sleeve stands off the arm: at least this multiple of the arm's half-width.
 SLEEVE_EASE = 1.3
+#: The widest a sleeve is drawn, half-width in shoulder-keypoint widths (a flat boxy or bell sleeve, worn, hangs).
+SLEEVE_MAX_HALF = 0.26
 
 
 @dataclass
@@ -522,6 +527,7 @@ class _GarmentLandmarks:
     sleeves: list[_Sleeve | None]
     centre: float = 0.0
     lines: list[tuple[float, float]] = field(default_factory=list)  # torso side lines x = slope * y + intercept
+    suspect: bool = False  # the side lines may be sleeves' edges
 
 
 def _run_edges(mask: np.ndarray, rows: np.ndarray, column: int) -> tuple[np.ndarray, np.ndarray]:
@@ -541,8 +547,19 @@ def garment_landmarks(mask: np.ndarray, band_rows: tuple[float, float] = (0.6, 0
     """Collar, shoulder, armpit, waist and hem points and the sleeves of a garment mask (bool ``(H, W)``).
 
     ``band_rows``: the rows (fractions of the garment's height) where the torso's sides are measured: the lower
-    body of a top; a dress's bodice (its skirt flares).
+    body of a top; a dress's bodice (its skirt flares). When that finds no sleeve although the sides look like
+    sleeves' (far out, or converging as long sleeves tapering to the cuffs do), the body's sides are looked for
+    another way (where the top contour turns down the sleeves, between the cuffs, or from the neck opening).
     """
+    found = _landmarks(mask, band_rows, hanging_ok=False)
+    if found.sleeves[0] is None and found.sleeves[1] is None and found.suspect:
+        again = _landmarks(mask, band_rows, hanging_ok=True)
+        if again.sleeves[0] is not None or again.sleeves[1] is not None:
+            return again
+    return found
+
+
+def _landmarks(mask: np.ndarray, band_rows: tuple[float, float], hanging_ok: bool) -> _GarmentLandmarks:
     mask = ndimage.binary_fill_holes(mask)  # lace, eyelets: the shape, not its holes
     height, width = mask.shape
     ys, xs = np.nonzero(mask)
@@ -573,8 +590,9 @@ def garment_landmarks(mask: np.ndarray, band_rows: tuple[float, float] = (0.6, 0
     hanging = None
     # Sides fitted on long sleeves that taper to the cuffs converge (a dress's bodice narrowing to the waist is no
     # sign of that).
-    converging = band_rows[0] >= 0.5 and max(abs(lines[0][0]), abs(lines[1][0])) >= 0.14
-    if converging or lines[1][0] * bottom + lines[1][1] - (lines[0][0] * bottom + lines[0][1]) > 0.8 * box_w:
+    converging = band_rows[0] >= 0.5 and max(lines[0][0], -lines[1][0]) >= 0.14
+    suspect = converging or lines[1][0] * bottom + lines[1][1] - (lines[0][0] * bottom + lines[0][1]) > 0.8 * box_w
+    if hanging_ok and suspect:
         hanging = _hanging_shoulders(mask, top, bottom, left, right, centre)
         if hanging is None:
             hanging = _torso_between_cuffs(mask, top, bottom, box_w, centre)
@@ -589,8 +607,17 @@ def garment_landmarks(mask: np.ndarray, band_rows: tuple[float, float] = (0.6, 0
         slope, intercept = lines[side]
         return slope * y + intercept
 
-    tol = max(2.0, 0.03 * box_w)
+    # A top's flared body (sides widening down the band) is about as wide above the band as at its top: the armpits
+    # and shoulders are looked for along upright lines from there. (A dress's band is its bodice.)
     band_top = int(band[0]) if len(band) else top
+    upright = [lines[0][0] < -0.05, lines[1][0] > 0.05] if hanging is None and band_rows[0] >= 0.5 else [False] * 2
+
+    def side_x(side: int, y: float) -> float:
+        if upright[side] and y < band_top:
+            return line_x(side, band_top)
+        return line_x(side, y)
+
+    tol = max(2.0, 0.03 * box_w)
     # Top contour: first garment row of each column (bottom of the image for empty columns).
     has = mask.any(0)
     top_contour = np.where(has, np.argmax(mask, axis=0), height - 1).astype(np.float64)
@@ -601,7 +628,7 @@ def garment_landmarks(mask: np.ndarray, band_rows: tuple[float, float] = (0.6, 0
         armpit_y = float(top)
         for y in range(band_top, top - 1, -1):
             value = edge[y]
-            if not np.isfinite(value) or abs(value - line_x(side, y)) > tol:
+            if not np.isfinite(value) or abs(value - side_x(side, y)) > tol:
                 armpit_y = float(y + 1)
                 break
         armpit_y = max(armpit_y, top + 0.15 * box_h)
@@ -611,7 +638,7 @@ def garment_landmarks(mask: np.ndarray, band_rows: tuple[float, float] = (0.6, 0
             column = int(np.clip(round(hanging[side]), 0, width - 1))
             armpit_y = float(np.argmax(mask[:, column])) + 0.45 * (hanging[1] - hanging[0])
         # Shoulder point: the top contour above the torso line at armpit height.
-        x_shoulder = float(np.clip(line_x(side, armpit_y), 0, width - 1))
+        x_shoulder = float(np.clip(side_x(side, armpit_y), 0, width - 1))
         shoulder_y = min(float(top_contour[int(round(x_shoulder))]), armpit_y - 0.1 * box_h)
         shoulder.append(np.array([x_shoulder, max(shoulder_y, float(top))]))
         armpit.append(np.array([x_shoulder, armpit_y]))
@@ -662,7 +689,11 @@ def garment_landmarks(mask: np.ndarray, band_rows: tuple[float, float] = (0.6, 0
         points = np.stack([sx, sy], 1).astype(np.float64)
         # Distance to the seam segment: a sliver along the torso line is near it; a sleeve end is far from it.
         distance = _capsule_distance(points[:, 0], points[:, 1], shoulder[side], armpit[side])
-        if sleeve_mask.sum() < 0.02 * mask.sum() or distance.max() < 0.08 * box_w:
+        # Too small, too short, a sliver along the side (a sleeve is at least about 0.1 of the width across), or, for
+        # a dress, running down to its hem (its skirt's side; sleeves end above it).
+        if sleeve_mask.sum() < 0.02 * mask.sum() or distance.max() < 0.08 * box_w or (
+                sleeve_mask.sum() < 0.06 * box_w * distance.max()) or (
+                band_rows[0] < 0.5 and sy.max() > top + 0.85 * box_h):
             sleeves.append(None)
             continue
         torso_mask &= ~sleeve_mask
@@ -677,7 +708,7 @@ def garment_landmarks(mask: np.ndarray, band_rows: tuple[float, float] = (0.6, 0
         inner = cuff + min(-0.5, float(across.min())) * normal
         sleeves.append(_Sleeve(sleeve_mask, root, cuff, outer, inner,
                                _sleeve_profile(points, root, cuff, normal, shoulder[side], armpit[side])))
-    return _GarmentLandmarks(torso_mask, collar, shoulder, armpit, waist, hem, sleeves, float(centre), lines)
+    return _GarmentLandmarks(torso_mask, collar, shoulder, armpit, waist, hem, sleeves, float(centre), lines, suspect)
 
 
 def _hanging_shoulders(mask: np.ndarray, top: int, bottom: int, left: int, right: int, centre: int
@@ -718,20 +749,24 @@ def _hanging_shoulders(mask: np.ndarray, top: int, bottom: int, left: int, right
 
 def _torso_from_neck(mask: np.ndarray, top: int, box_w: int, centre: int) -> tuple[float, float] | None:
     """Wide sleeves, flounces or ruffles beside the body hide its sides: a body about ``NECK_TO_CHEST`` times as
-    wide as the neck opening (the gap in the top contour around the centre) when that is well inside the garment, or
-    None."""
+    wide as the neck opening (between the collar's corners, the highest points of the top contour either side of the
+    centre) when that is well inside the garment, or None."""
     height, width = mask.shape
     has = mask.any(0)
-    contour = np.where(has, np.argmax(mask, axis=0), height)
-    # The neck opening: the columns around the centre where the contour lies below the collar's top edge.
-    ridge = [float(contour[max(0, centre - int(f * box_w))]) for f in (0.12, 0.15, 0.18)] + [
-        float(contour[min(width - 1, centre + int(f * box_w))]) for f in (0.12, 0.15, 0.18)]
-    corners = np.flatnonzero(contour[max(0, centre - box_w // 3): centre + box_w // 3] <= min(ridge) + 2)
-    if len(corners) < 2:
-        return None
-    neck = float(corners[-1] - corners[0])
+    contour = np.where(has, np.argmax(mask, axis=0), height).astype(np.float64)
+    corners = []
+    for sign in (-1, 1):
+        lo, hi = sorted((centre + sign * int(0.04 * box_w), centre + sign * int(0.3 * box_w)))
+        columns = np.arange(max(0, lo), min(width, hi + 1))
+        if len(columns) == 0:
+            return None
+        highest = contour[columns].min()
+        # The corner: the highest point nearest the centre (a collar's corner, not a shoulder's).
+        near = columns[contour[columns] <= highest + 2]
+        corners.append(float(near.max() if sign < 0 else near.min()))
+    neck = corners[1] - corners[0]
     half = 0.5 * NECK_TO_CHEST * neck
-    if neck < 0.08 * box_w or 2 * half > 0.8 * box_w:
+    if neck < 0.08 * box_w or 2 * half > 0.85 * box_w:
         return None
     return float(centre - half), float(centre + half)
 
@@ -811,30 +846,37 @@ def _front_neckline(garment: np.ndarray, mask: np.ndarray, found: _GarmentLandma
     shape = np.array([0.0, 0.75, 1.0, 0.75, 0.0])  # depth profile of a round neck relative to its middle
     middle = int(np.clip(round(xs[2]), 0, image_w - 1))
     y_top = float(top_contour[middle])
-    if y_top - corner_y > 0.25 * width:  # the opening itself shows in the mask: the contour is the neckline
-        depths = np.array([float(top_contour[int(np.clip(round(x), 0, image_w - 1))]) for x in xs])
+    contour_depths = np.array([float(top_contour[int(np.clip(round(x), 0, image_w - 1))]) for x in xs])
+    # The opening itself shows in the mask: the contour is the neckline (a V, a camisole's), unless, below a shallow
+    # dip, an inner back shows.
+    dipped = y_top - corner_y > 0.25 * width
+    depth = y_top if dipped else corner_y + NECK_DEPTH * width
+    inner_back = False
+    torso = found.torso_mask
+    rows = np.flatnonzero(torso.any(1))
+    if len(rows):
+        lo, hi = rows[0] + int(0.4 * (rows[-1] - rows[0])), rows[0] + int(0.7 * (rows[-1] - rows[0]))
+        body = np.median(garment[lo:hi + 1][torso[lo:hi + 1]], axis=0)
+        # A band two fifths of the opening wide: a label on the inner back averages out.
+        band = slice(max(0, middle - max(1, int(0.2 * width))), middle + max(1, int(0.2 * width)) + 1)
+        start, stop = int(y_top) + 1, int(min(height - 1, y_top + 0.8 * width))
+        if stop - start > 4:
+            profile = ndimage.uniform_filter1d(garment[start:stop, band].mean(1), 3, axis=0)
+            unlike = np.linalg.norm(profile - body, axis=1)
+            differs = unlike >= 0.12
+            if differs[: max(1, int(0.1 * width))].any() and y_top - corner_y < 0.5 * width:
+                # The front: the first row after it from which the colour stays the front's for a while.
+                run = max(3, int(0.15 * width))
+                calm = ndimage.minimum_filter1d((~differs).astype(np.uint8), run, origin=-(run // 2)) > 0
+                settled = np.flatnonzero(calm & (np.arange(len(unlike)) > np.argmax(differs)))
+                if len(settled):
+                    depth = float(start + settled[0])
+                    inner_back = True
+    if dipped and not inner_back:
+        depths = contour_depths
     else:
-        depth = corner_y + NECK_DEPTH * width
-        torso = found.torso_mask
-        rows = np.flatnonzero(torso.any(1))
-        if len(rows):
-            lo, hi = rows[0] + int(0.4 * (rows[-1] - rows[0])), rows[0] + int(0.7 * (rows[-1] - rows[0]))
-            body = np.median(garment[lo:hi + 1][torso[lo:hi + 1]], axis=0)
-            band = slice(max(0, middle - max(1, int(0.1 * width))), middle + max(1, int(0.1 * width)) + 1)
-            start, stop = int(y_top) + 1, int(min(height - 1, corner_y + 0.8 * width))
-            if stop - start > 4:
-                profile = ndimage.uniform_filter1d(garment[start:stop, band].mean(1), 3, axis=0)
-                unlike = np.linalg.norm(profile - body, axis=1)
-                differs = unlike >= 0.12
-                if differs[: max(1, int(0.1 * width))].any():  # an inner back shows at the top
-                    # The front: the first row after it from which the colour stays the front's for a while.
-                    run = max(3, int(0.08 * width))
-                    calm = ndimage.minimum_filter1d((~differs).astype(np.uint8), run, origin=-(run // 2)) > 0
-                    settled = np.flatnonzero(calm & (np.arange(len(unlike)) > np.argmax(differs)))
-                    if len(settled):
-                        depth = float(start + settled[0])
         depths = corner_y + (depth - corner_y) * shape
-        depths = np.maximum(depths, [float(top_contour[int(np.clip(round(x), 0, image_w - 1))]) for x in xs])
+        depths = np.maximum(depths, contour_depths)
         depths[0], depths[4] = left[1], right[1]
     # Deepest in the middle, never rising towards it: a U or a V.
     depths[1] = max(depths[1], depths[0])
@@ -1026,7 +1068,12 @@ def _upper_layers(garment_mask: np.ndarray, garment: np.ndarray, body: _Body, ou
     found = garment_landmarks(garment_mask, (0.28, 0.45) if category == "dress" else (0.6, 0.9))
     neckline = _front_neckline(garment, garment_mask, found)
     g_shoulder, g_armpit, g_collar = found.shoulder, found.armpit, found.collar
+    # The hem: the body's lowest row about the middle (long sleeves or ties may hang lower).
     g_bottom = float(np.nonzero(garment_mask.any(1))[0].max())
+    g_middle = found.torso_mask[:, max(0, int(found.centre - 0.15 * (found.armpit[1][0] - found.armpit[0][0]))):
+                                int(found.centre + 0.15 * (found.armpit[1][0] - found.armpit[0][0])) + 1]
+    if g_middle.any():
+        g_bottom = min(g_bottom, float(np.flatnonzero(g_middle.any(1)).max()))
 
     # Does the garment have shoulders (T-shirt, shirt) or only straps / a straight top edge (camisole, off-shoulder)?
     g_chest = float(g_armpit[1][0] - g_armpit[0][0])
@@ -1039,13 +1086,13 @@ def _upper_layers(garment_mask: np.ndarray, garment: np.ndarray, body: _Body, ou
         row = int(min(mask_filled.shape[0] - 1, point[1] + 0.08 * g_chest))
         return _run_width(mask_filled[row], int(round(point[0]))) < 0.15 * g_chest
 
-    # Sleeveless (a camisole, a tank, a sleeveless dress): it hangs from its top points (straps, the shoulder parts
-    # beside the armholes), which rest on the shoulders beside the neck. With sleeves and a clear shoulder line it
-    # sits on the shoulders; with sleeves but no shoulders (off the shoulder) it is placed from the armpits.
-    sleeved = found.sleeves[0] is not None and found.sleeves[1] is not None
-    straps = not sleeved or (thin(g_collar[0]) and thin(g_collar[1]))
-    has_shoulders = sleeved and not straps and shoulder_drop >= 0.22 * g_chest and (
-        min(g_shoulder[0][1], g_shoulder[1][1]) - top_contour_y <= 0.3 * g_chest)
+    # Straps (a camisole): it hangs from them, resting on the shoulders beside the neck. With a clear shoulder line
+    # (sleeves or cap sleeves) it sits on the shoulders; otherwise (off the shoulder, a sleeveless dress's armholes)
+    # it is placed from the armpits.
+    straps = thin(g_collar[0]) and thin(g_collar[1])
+    has_shoulders = not straps and shoulder_drop >= 0.22 * g_chest and (
+        min(g_shoulder[0][1], g_shoulder[1][1]) - top_contour_y <= 0.3 * g_chest) and not (
+        thin(g_shoulder[0]) or thin(g_shoulder[1]))
 
     # Person anchors.
     across = _unit(body.shoulder[1] - body.shoulder[0], np.array([1.0, 0.0]))
@@ -1082,6 +1129,16 @@ def _upper_layers(garment_mask: np.ndarray, garment: np.ndarray, body: _Body, ou
     g_collar_y = 0.5 * float(g_collar[0][1] + g_collar[1][1])
     p_collar_y = float(body.neck[1]) - config.neck_up * sw
     length = p_collar_y + config.length_scale * scale * (g_bottom - g_collar_y) - armpit_y
+    torso = found.torso_mask
+    g_rows = np.arange(int(g_arm_y + 0.3 * (g_bottom - g_arm_y)), int(g_bottom - 0.05 * (g_bottom - g_arm_y)) + 1)
+    widths = [_run_width(torso[r], int(round(found.centre))) for r in g_rows if 0 <= r < torso.shape[0]]
+    g_body_w = float(np.median(widths)) if widths else g_chest
+    torso_p = float(body.mid_hip[1]) - p_collar_y
+    ratio = (g_bottom - g_collar_y) / max(g_body_w, 1.0)
+    if category == "upper" and torso_p > 0.5 * sw:
+        # The widths misread (dropped shoulders, a small neck opening, a broad body) are lengths misread: the
+        # length is also told from the garment's own length-to-width and the body's neck-to-hips.
+        length = 0.5 * (length + p_collar_y + TORSO_FIT * ratio * torso_p - armpit_y)
     if category == "upper":
         length = float(np.clip(length, 0.3 * sw, 1.8 * sw))
         # A top shorter than the old one would bare a midriff that can only be made up: it reaches the old top's hem.
@@ -1093,6 +1150,7 @@ def _upper_layers(garment_mask: np.ndarray, garment: np.ndarray, body: _Body, ou
             # Up to MAX_STRETCH times its own length; a much longer old top (a dress) stays below it, layered.
             length = max(length, min(old_hem + 0.02 * sw - armpit_y, MAX_STRETCH * length))
     p_hem_y = armpit_y + length
+    logger.debug("upper: hem at %.1f (armpit %.1f, length %.1f)", p_hem_y, armpit_y, length)
     ankles = [a[1] for a in body.ankle if a is not None]
     p_hem_y = min(p_hem_y, height - 2.0, max(ankles) + 0.05 * sw if ankles else height - 2.0)
 
@@ -1158,6 +1216,21 @@ def _upper_layers(garment_mask: np.ndarray, garment: np.ndarray, body: _Body, ou
         y = float(np.interp(u, [0, 1], [p_collar[0][1], p_collar[1][1]])) + FLAT_TO_WORN * scale * (
             g_point[1] - float(np.interp(u, [0, 1], [g_collar[0][1], g_collar[1][1]])))
         p_neckline.append(np.array([x, y]))
+    # A round neck (no deeper than a crew neck's usual depth) opens no lower than the old top's neckline: what it
+    # would bare below that is skin to make up, not of the garment's design.
+    g_depth = float(neckline[2][1]) - 0.5 * float(g_collar[0][1] + g_collar[1][1])
+    if g_depth <= 1.1 * NECK_DEPTH * max(float(g_collar[1][0] - g_collar[0][0]), 1.0):
+        column = int(np.clip(round(body.neck[0]), 0, width - 1))
+        old_rows = np.flatnonzero((parse[:, column] == labels.UPPER_GARMENT)
+                                  & (np.arange(height) > body.neck[1] - 0.35 * sw))
+        if len(old_rows):
+            limit = float(old_rows[0]) + 0.03 * sw
+            top_y = 0.5 * (p_collar[0][1] + p_collar[1][1])
+            depth_now = p_neckline[2][1] - top_y
+            if p_neckline[2][1] > limit and depth_now > 0:
+                factor = max(0.0, limit - top_y) / depth_now
+                p_neckline = [np.array([p[0], top_y + (p[1] - top_y) * factor]) if 0 < i < 4 else p
+                              for i, p in enumerate(p_neckline)]
     pairs += [(g, p) for g, p in zip(neckline[1:4], p_neckline[1:4])]
     # Armpits, then rows down to the hem, five points across each.
     pairs += [(g_armpit[0], p_armpit[0]), (g_armpit[1], p_armpit[1])]
@@ -1199,7 +1272,22 @@ def _upper_layers(garment_mask: np.ndarray, garment: np.ndarray, body: _Body, ou
         if sleeve is None:
             continue
         top_line = (p_collar[side], p_shoulder[side] if has_shoulders else top_pairs[3 * side][1])
-        layers.append(_sleeve_layer(sleeve, side, found, body, scale, config, (xx, yy), size, top_line))
+        layer = _sleeve_layer(sleeve, side, found, body, scale, config, (xx, yy), size, top_line)
+        # The armhole: between the torso's side (shoulder point -> armpit) and the sleeve's inner edge on an arm held
+        # a little away from the body, the sleeve goes on (its inner edge's texture), no gap of skin at the seam.
+        start, elbow = body.arm_chain(side)[0], body.arm_chain(side)[1]
+        bone = elbow - start
+        shoulder_point = top_line[1]
+        armpit_point = p_armpit[side]
+        if bone[1] > 1e-3 and armpit_point[1] > start[1]:
+            t = float(np.clip((armpit_point[1] - start[1]) / bone[1], 0.0, 1.0))
+            on_bone = start + t * bone
+            inward = -_outer_normal(_unit(bone, np.array([0.0, 1.0])), side)
+            inner = on_bone + config.arm_radius * sw * inward
+            if abs(inner[0] - armpit_point[0]) < 0.35 * sw:
+                bridge = _polygon([shoulder_point, inner, armpit_point], size) & ~region
+                layer = _Layer(layer.source, layer.region | bridge, layer.name, layer.part)
+        layers.append(layer)
     return layers
 
 
@@ -1230,7 +1318,8 @@ def _sleeve_layer(sleeve: _Sleeve, side: int, found: _GarmentLandmarks, body: _B
     sleeve_half = TUBE_WIDTH * 0.5 * scale * (outer_g - inner_g)
     # At the shoulder a sleeve hugs the arm; it may widen (puff, bell) further down.
     taper = np.clip(along / (0.35 * sw), 0.0, 1.0)
-    half = np.clip(np.maximum(arm_half, arm_half + taper * (sleeve_half - arm_half)), 0.1 * sw, 0.4 * sw)
+    # Worn, even a wide or boxy sleeve hangs round the arm: at most about twice as wide as the arm seen from the front.
+    half = np.clip(np.maximum(arm_half, arm_half + taper * (sleeve_half - arm_half)), 0.1 * sw, SLEEVE_MAX_HALF * sw)
     fraction = np.clip(across / half, -1.0, 1.0)  # -1 inner edge, +1 outer edge
     g_across = inner_g + (fraction + 1) / 2 * (outer_g - inner_g)
     g_t = np.clip(t, 0, 1) * g_length
@@ -1457,6 +1546,38 @@ def _shading(person: np.ndarray, classes: list[np.ndarray], sw: float, strength:
     return shade.astype(np.float32)
 
 
+#: Half-widths along a bare limb, in shoulder-keypoint widths: (fraction along the limb, half-width). The knee and
+#: elbow sit at their own fraction (their keypoints), replaced in at run time.
+ARM_PROFILE = ((0.0, 0.13), ("joint", 0.09), (0.75, 0.095), (1.0, 0.065))
+LEG_PROFILE = ((0.0, 0.19), ("joint", 0.12), (0.72, 0.13), (1.0, 0.075))
+
+
+def _bare_limbs(body: _Body, size: tuple[int, int], build: float) -> tuple[np.ndarray, np.ndarray]:
+    """Made-up bare arms and legs: per kind (``[arms, legs]``), the soft coverage of tapered limbs along the bones
+    (anatomical half-widths, scaled by the body's ``build``) and their round shading (a cylinder lit from the
+    front: 1 on the bone, darker to the sides)."""
+    height, width = size
+    cover = np.zeros((2, height, width), np.float32)
+    shade = np.ones((2, height, width), np.float32)
+    sw = body.width
+    kinds = (([body.arm_chain(0), body.arm_chain(1)], ARM_PROFILE), ([body.leg_chain(0), body.leg_chain(1)],
+                                                                     LEG_PROFILE))
+    for kind, (chains, profile) in enumerate(kinds):
+        for side, chain in enumerate(chains):
+            along, across, length = _chain_fields(chain, side, size)
+            joint = float(np.hypot(*(chain[1] - chain[0]))) / max(length, 1.0)
+            knots = [(joint if f == "joint" else f, h) for f, h in profile]
+            t = np.clip(along / max(length, 1.0), 0, 1)
+            half = np.interp(t, [k[0] for k in knots], [k[1] for k in knots]) * sw * build
+            inside = (along >= -0.02 * sw) & (along <= length + 0.06 * sw)
+            coverage = np.clip(0.5 * (half - np.abs(across)) + 0.5, 0, 1) * inside  # a 2-pixel soft edge
+            u = np.clip(np.abs(across) / np.maximum(half, 1e-3), 0, 1)
+            better = coverage > cover[kind]
+            cover[kind] = np.where(better, coverage, cover[kind])
+            shade[kind] = np.where(better, 1.0 - 0.3 * u**2, shade[kind])
+    return cover, shade
+
+
 def _limb_shading(xx: np.ndarray, yy: np.ndarray, chains: list[list[np.ndarray]], radii: list[tuple[float, float]]
                   ) -> np.ndarray:
     """Round-limb shading: 1 on a bone, darker towards the limb's sides (a cylinder lit from the front)."""
@@ -1483,7 +1604,7 @@ def _grain(person: np.ndarray, reference: np.ndarray, size: tuple[int, int]) -> 
     luminance = _luminance(person)
     neighbours = 0.25 * (np.roll(luminance, 1, 0) + np.roll(luminance, -1, 0) + np.roll(luminance, 1, 1)
                          + np.roll(luminance, -1, 1))
-    spread = float(np.clip(0.6 * np.std((luminance - neighbours)[reference]), 0.0, 0.012))
+    spread = float(np.clip(0.4 * np.std((luminance - neighbours)[reference]), 0.0, 0.008))
     noise = _NOISE.get(size)
     if noise is None:
         noise = _blur(np.random.default_rng(0).normal(0.0, 1.0, size).astype(np.float32), 0.6)
@@ -1493,11 +1614,16 @@ def _grain(person: np.ndarray, reference: np.ndarray, size: tuple[int, int]) -> 
 
 
 def _skin_colour(person: np.ndarray, parse: np.ndarray, skin_pixels: np.ndarray) -> np.ndarray:
-    """Median RGB of the bare skin given, else the arms and neck, else the face, else a neutral skin tone."""
-    for where in (skin_pixels, np.isin(parse, (labels.RIGHT_ARM, labels.LEFT_ARM, labels.NECK)),
-                  parse == labels.FACE):
+    """The person's skin tone for made-up limbs: the median RGB of the face's and the hands' skin (the hands: the
+    limbs' own tone and light), else of the bare skin given, else a neutral skin tone."""
+    tones = []
+    for where in (skin_pixels & (parse == labels.FACE), skin_pixels & np.isin(parse, labels.HAND_LABELS)):
         if where.sum() >= 30:
-            return np.median(person[where], axis=0)
+            tones.append(np.median(person[where], axis=0))
+    if tones:
+        return np.mean(tones, axis=0)
+    if skin_pixels.sum() >= 30:
+        return np.median(person[skin_pixels], axis=0)
     return np.array([0.85, 0.65, 0.55])
 
 
@@ -1559,12 +1685,25 @@ class TPSBaseline(TryOnModel):
         feet = np.zeros(size, bool)
         ankles = [a for a in body.ankle if a is not None]
         if ankles:
-            feet = yy > max(a[1] for a in ankles) - 0.02 * sw
+            feet = yy > max(a[1] for a in ankles) + 0.02 * sw
+        if ankles:
+            # The old trousers' cuffs reach a little below the ankles: there, what has their colours is not a shoe.
+            ankle_y = max(a[1] for a in ankles)
+            cuffs = lower & feet & (yy < ankle_y + 0.1 * sw)
+            above = lower & ~legs_skin & ~feet & (yy > ankle_y - 0.3 * sw)
+            if cuffs.any() and above.sum() >= 30:
+                density = _colour_density(person, above)
+                feet &= ~(cuffs & (density[_colour_bins(person)] > 8.0 / 4096))
         old_lower = lower & ~legs_skin & ~feet
         # The old top never reaches above the base of the neck (a hair bun read as garment is no top).
         old_upper = (parse == labels.UPPER_GARMENT) & (yy > float(body.neck[1]) - 0.35 * sw)
         hair = parse == labels.HAIR
         below = yy > float(body.neck[1])
+        # Hair is what hangs from the head: parts not joined to the hair above the neck (a black belt) are not.
+        pieces, count = ndimage.label(hair)
+        if count > 1:
+            attached = np.unique(pieces[: max(0, int(body.neck[1]))])
+            hair = np.isin(pieces, attached[attached > 0])
         if (hair & below).sum() >= 30 and old_upper.sum() >= 30:
             # Hair over the garment, below the shoulders, that looks like the old top is the old top (black hair,
             # black top): it is replaced with the rest of it.
@@ -1581,6 +1720,26 @@ class TPSBaseline(TryOnModel):
             top_tone = np.median(person[old_upper], axis=0)
             nearer_top = (np.linalg.norm(person - top_tone, axis=2) < np.linalg.norm(person - skin_tone, axis=2))
             old_upper |= arm_pixels & nearer_top & ~_skin_likeness(person, face)
+        # Sleeves the parse took for the lower garment (a forearm beside a skirt): along the forearms, what is nearer
+        # the top's colour than the lower garment's stays (in front of the new lower garment).
+        sleeve_over_lower = np.zeros(size, bool)
+        if category == "lower" and old_upper.sum() >= 30 and old_lower.sum() >= 30:
+            forearms = np.zeros(size, bool)
+            for side in (0, 1):
+                chain = body.arm_chain(side)
+                if len(chain) >= 3:
+                    forearms |= _limb_zone(xx, yy, chain[1:], (0.8 * config.arm_radius * sw,))
+            candidates = old_lower & forearms
+            rest = old_lower & ~forearms
+            if candidates.any() and rest.sum() >= 30:
+                top_tone = np.median(person[old_upper], axis=0)
+                lower_tone = np.median(person[rest], axis=0)
+                if np.linalg.norm(top_tone - lower_tone) > 0.15:
+                    values = person[candidates]
+                    nearer = np.linalg.norm(values - top_tone, axis=1) < np.linalg.norm(values - lower_tone, axis=1)
+                    sleeve_over_lower[candidates] = nearer
+                    sleeve_over_lower = ndimage.binary_opening(sleeve_over_lower, iterations=1)
+                    old_lower &= ~sleeve_over_lower
         old = {"upper": old_upper, "lower": old_lower, "dress": old_upper | old_lower}[category]
 
         # The new garment's parts.
@@ -1589,12 +1748,6 @@ class TPSBaseline(TryOnModel):
             layers = _lower_layers(garment_mask, body, outline, parse, old_lower, lower & ~feet, config)
         else:
             layers = _upper_layers(garment_mask, garment, body, outline, parse, category, config, grid)
-        if category == "upper":
-            # Below the new top's hem the old one (longer: a tunic, a dress) stays, layered under it; its sleeves
-            # beyond the new ones still go.
-            torso_rows = np.flatnonzero(layers[0].region.any(1))
-            if len(torso_rows):
-                old = old & ((yy < torso_rows.max() + 0.02 * sw) | arm_zone)
         warped = np.zeros((height, width, 3), np.float32)
         alpha = np.zeros(size, np.float32)
         flow = np.zeros((height, width, 2), np.float32)
@@ -1613,10 +1766,31 @@ class TPSBaseline(TryOnModel):
             warped[box] = warped[box] * (1 - part[..., None]) + colour * part[..., None]
             alpha[box] = alpha[box] * (1 - part) + part
             flow[box] = np.where(part[..., None] > 0.5, (source + 0.5) * scale - 1, flow[box])
+        if category != "lower" and len(layers) > 1:
+            # Seams: where the parts meet (a sleeve's root on the torso's side) their mappings can leave a thin gap
+            # inside both regions; it is closed with the fabric beside it.
+            covered = alpha > 0.5
+            radius = max(1, int(round(0.03 * sw)))
+            closed = ~_dilate(~_dilate(covered, radius), radius)
+            union = np.zeros(size, bool)
+            for layer in layers:
+                union |= layer.region
+            gap = closed & ~covered & union
+            if gap.any():
+                warped[gap] = _fill(warped, covered)[gap]
+                alpha[gap] = 1.0
 
+        if category == "upper":
+            # Below the new top's hem (where its body ends, down the middle) the old one (longer: a tunic, a dress)
+            # stays, layered under it; its sleeves beyond the new ones still go.
+            centre = int(np.clip(round(body.neck[0]), 0, width - 1))
+            middle = alpha[:, max(0, centre - int(0.2 * sw)): centre + int(0.2 * sw) + 1]
+            torso_rows = np.flatnonzero(middle.mean(1) > 0.5)
+            if len(torso_rows):
+                old = old & ((yy < torso_rows.max() + 0.02 * sw) | arm_zone)
         # Occlusion: face, hair and hands stay in front; bare arms stay in front of the torso unless a sleeve covers
         # them; what the category does not change stays.
-        keep = hair | np.isin(parse, (labels.FACE, *labels.HAND_LABELS))
+        keep = hair | np.isin(parse, (labels.FACE, *labels.HAND_LABELS)) | sleeve_over_lower
         if category == "upper":
             keep |= feet
         elif category == "lower":
@@ -1627,16 +1801,20 @@ class TPSBaseline(TryOnModel):
         for layer in layers:
             if layer.name.startswith("sleeve"):
                 sleeves = np.maximum(sleeves, layer.region.astype(np.float32))
-        bare_arms = np.isin(parse, labels.ARM_LABELS) & (sleeves < 0.5)
+        # (Not around the shoulders: skin there, bared by the old top's wide neckline, goes under the new one.)
+        shoulders_y = float(np.mean([s[1] for s in body.shoulder])) + 0.3 * sw
+        bare_arms = np.isin(parse, labels.ARM_LABELS) & (sleeves < 0.5) & (yy > shoulders_y)
         alpha = np.where(keep | bare_arms, 0.0, alpha)
         alpha = np.clip(_blur(alpha, 0.6) * 1.1, 0, 1) * (alpha > 0.02)  # soft 1 px edge
 
         # Fill the old garment where the new one does not cover it: skin inside the body, background outside (its
         # anti-aliased rim, which the parse leaves to the neighbours, too).
-        rim = _dilate(old, 1) & ~np.isin(parse, (labels.FACE, labels.HAIR, *labels.HAND_LABELS))
+        rim = _dilate(old, 1)
+        if old.sum() >= 30:  # and, a little further, what has the old garment's colour (the parse's margin)
+            tone = np.median(person[old], axis=0)
+            rim |= _dilate(old, 3) & (np.linalg.norm(person - tone, axis=2) < 0.2)
+        rim &= ~np.isin(parse, (labels.FACE, labels.HAIR, *labels.HAND_LABELS))
         uncovered = (old | rim) & (alpha < 0.98) & ~keep
-        legs = [_limb_zone(xx, yy, body.leg_chain(s), (config.thigh_radius * sw, 0.65 * config.thigh_radius * sw))
-                for s in (0, 1)]
         torso_body = np.zeros(size, bool)
         rows = np.arange(height)
         valid = np.isfinite(outline.left) & (rows <= body.mid_hip[1] + 0.1 * sw)
@@ -1645,38 +1823,42 @@ class TPSBaseline(TryOnModel):
         # Bare legs only below the new garment's hem: above it, what the new legs do not cover is background.
         covered_rows = np.flatnonzero((alpha > 0.5).any(1))
         hem = float(covered_rows.max()) if len(covered_rows) else float(body.mid_hip[1])
-        legs_zone = (legs[0] | legs[1]) & (yy > max(hem, float(body.mid_hip[1])))
-        inside_body = torso_body | arm_zone | neck_zone | legs_zone
+        build = float(np.clip((outline.half(body.neck[1] + 0.45 * sw)[1] - outline.half(body.neck[1] + 0.45 * sw)[0])
+                              / (1.05 * sw), 0.85, 1.3))
+        limb_cover, limb_shade = _bare_limbs(body, size, build)
+        legs_allowed = yy > max(hem, float(body.mid_hip[1]))
+        cover = np.maximum(limb_cover[0], np.where(legs_allowed, limb_cover[1], 0.0))
+        shade_limbs = np.where(limb_cover[0] >= limb_cover[1], limb_shade[0], limb_shade[1])
+        skin_area = (torso_body | neck_zone) & ~arm_zone
+        # The photo's own light (folds, the body's roundness under the old garment): on the new garment and on the
+        # skin made up where the old one was.
+        covered_skin = np.isin(parse, skin_labels) | (legs_skin if category != "upper" else False)
+        regions = [old, covered_skin & ~old]
+        if category == "upper":  # a top hanging over the lower garment takes its folds there
+            regions.append(old_lower & ~old)
+        photo_shade = _blur(_shading(person, regions, sw, config.shading), 1.0)  # no seams between the regions
         result = person.copy()
         if uncovered.any():
             background = parse == labels.BACKGROUND
-            fill_bg = uncovered & ~inside_body
-            if fill_bg.any() and background.any():
-                result[fill_bg] = _fill(person, background)[fill_bg]
-            fill_skin = uncovered & inside_body
-            if fill_skin.any():
+            if background.any():
+                result[uncovered] = _fill(person, background)[uncovered]
+            skin_where = uncovered & ((cover > 0.02) | skin_area)
+            if skin_where.any():
                 skin_known = np.isin(parse, (*skin_labels, labels.FACE, *labels.HAND_LABELS)) | legs_skin
                 # Well-lit skin only: not hair strands or shadows read as neck, not the old garment.
                 skin_known &= ~old & _skin_likeness(person, parse == labels.FACE)
                 colour = _skin_colour(person, parse, skin_known)
                 base = _fill(person, skin_known) if skin_known.sum() >= 30 else np.broadcast_to(colour, person.shape)
-                # The nearby skin's colour, kept close to the person's skin tone (no stray colours from far away).
-                base = 0.75 * base + 0.25 * colour
-                limbs = [body.arm_chain(0), body.arm_chain(1), body.leg_chain(0), body.leg_chain(1)]
-                radii = [(config.arm_radius * sw, 0.8 * config.arm_radius * sw)] * 2 + [
-                    (config.thigh_radius * sw, 0.65 * config.thigh_radius * sw)] * 2
-                shade = _limb_shading(xx, yy, limbs, radii)
-                skin = base * shade[..., None] + _grain(person, skin_known, size)
-                # A soft edge (a pixel) where the made-up skin meets the photo.
-                soft = np.clip(_blur(fill_skin.astype(np.float32), 0.8) * 1.5, 0, 1)[..., None] * (
-                    uncovered[..., None])
-                result = np.where(fill_skin[..., None], np.clip(skin, 0, 1), result * (1 - soft) + np.clip(
-                    skin, 0, 1) * soft)
+                # The torso's skin takes the colour of the skin nearby (neck, chest); limbs, often far from any, the
+                # person's skin tone.
+                base = np.where((cover > 0.02)[..., None], colour, base)
+                shade = np.where(cover > 0.02, shade_limbs, 1.0) * photo_shade
+                skin = np.clip(base * shade[..., None] + _grain(person, skin_known, size), 0, 1)
+                # Limbs: their own soft outline over the background; the torso's skin: the old garment's outline.
+                weight = np.where(skin_area & (cover <= 0.02), 1.0, cover)[..., None] * uncovered[..., None]
+                result = result * (1 - weight) + skin * weight
 
-        # Shade the new garment with the photo's own light (over the old garment and over bare skin).
-        covered_skin = np.isin(parse, skin_labels) | (legs_skin if category != "upper" else False)
-        shade = _shading(person, [old, covered_skin & ~old], sw, config.shading)
-        shaded = np.clip(warped * shade[..., None], 0, 1)
+        shaded = np.clip(warped * photo_shade[..., None], 0, 1)
         result = result * (1 - alpha[..., None]) + shaded * alpha[..., None]
         result = np.where(keep[..., None], person, result)
 
@@ -1702,6 +1884,19 @@ def _sample(image: np.ndarray, source: np.ndarray) -> np.ndarray:
     top = padded[y0c, x0c] * (1 - fx) + padded[y0c, x1c] * fx
     bottom = padded[y1c, x0c] * (1 - fx) + padded[y1c, x1c] * fx
     return (top * (1 - fy) + bottom * fy).astype(np.float32)
+
+
+def _colour_bins(image: np.ndarray) -> np.ndarray:
+    """The 16x16x16 RGB bin of every pixel of a [0, 1] image."""
+    q = np.clip((image * 16).astype(np.int32), 0, 15)
+    return q[..., 0] * 256 + q[..., 1] * 16 + q[..., 2]
+
+
+def _colour_density(image: np.ndarray, where: np.ndarray) -> np.ndarray:
+    """The colour density (16^3 bins, a little smoothed) of the pixels ``where``."""
+    counts = np.bincount(_colour_bins(image)[where], minlength=4096).astype(np.float64).reshape(16, 16, 16)
+    counts = ndimage.gaussian_filter(counts, 0.6, mode="constant").ravel()
+    return counts / max(counts.sum(), 1e-9)
 
 
 def _skin_likeness(person: np.ndarray, reference: np.ndarray) -> np.ndarray:

@@ -524,15 +524,20 @@ def _parse_work(image: np.ndarray, person: np.ndarray, body: _Body) -> np.ndarra
     hair = person & (colour_class == _HAIR)
     upper = person & (colour_class == _UPPER)
     lower = person & (colour_class == _LOWER)
+    hem = None
     if upper_hist is not None:
         unlike_top = upper_hist[colour_index] < np.log(UNLIKE_TOP / _BINS**3)
-        upper, lower = _split_top_and_bottom(upper, lower, regions, arms > 0.3, unlike_top)
+        upper, lower, hem = _split_top_and_bottom(upper, lower, regions, arms > 0.3, unlike_top)
     above_chin = regions.face_v < 0.62
     in_head = (regions.head_radius < 1.15) & above_chin
     out[upper] = labels.UPPER_GARMENT
     out[upper & in_head] = labels.HAIR  # hats, dark hair read as garment: not a garment above the chin
     out[lower] = labels.LOWER_BODY
-    out[lower & (regions.torso_v < band_top - 0.1)] = labels.UPPER_GARMENT
+    # A bottom reaches that high only where the top's hem was found above it (high-waisted jeans).
+    too_high = regions.torso_v < band_top - 0.1
+    if hem is not None:
+        too_high[hem:] = False
+    out[lower & too_high] = labels.UPPER_GARMENT
     out[hair] = labels.HAIR
     # Skin, named by position.
     arm_side = np.where(regions.arm["R"] <= regions.arm["L"], labels.RIGHT_ARM, labels.LEFT_ARM).astype(np.uint8)
@@ -549,23 +554,25 @@ def _parse_work(image: np.ndarray, person: np.ndarray, body: _Body) -> np.ndarra
 
 
 def _split_top_and_bottom(upper: np.ndarray, lower: np.ndarray, regions: _Regions, arms: np.ndarray,
-                          unlike_top: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+                          unlike_top: np.ndarray) -> tuple[np.ndarray, np.ndarray, int | None]:
     """One line between the top and the bottom garment, found row by row in the middle of the body.
 
     Pixel by pixel, a patterned skirt's light parts can match a light top (and a dark top's folds a dark skirt):
     colour alone scatters the two labels. Going down the middle of the torso, the top's hem is the first row from
     which on a clear share (``HEM_SHARE``) of the garment pixels have colours the top does not have
     (``unlike_top``); garment pixels above it are the top, below it the bottom (within the hip band, where either can
-    be; not on the arms). Without such a row (a dress, a top and a bottom of one colour) the labels stay.
+    be; not on the arms). Without such a row (a dress, a top and a bottom of one colour) the labels stay. Returns the
+    labels and the hem's row (None when not found).
     """
     middle = (np.abs(regions.torso_u) < 0.35) & (regions.torso_v > 0.45) & (regions.torso_v < 1.6)
     garment = (upper | lower) & middle
     counts = garment.sum(1).astype(np.float64)
     rows = np.flatnonzero(counts > 5)
     if len(rows) < 10:
-        return upper, lower
+        return upper, lower, None
     share = np.zeros(len(counts))
     share[rows] = (unlike_top & garment).sum(1)[rows] / counts[rows]
+    raw = share.copy()
     share = ndimage.uniform_filter1d(share, size=5)
     span = max(3, int(0.1 * len(rows)))
     hem = None
@@ -573,16 +580,19 @@ def _split_top_and_bottom(upper: np.ndarray, lower: np.ndarray, regions: _Region
         if share[y] >= HEM_SHARE and np.all(share[rows[index: index + span]] >= 0.6 * HEM_SHARE):
             hem = int(y)
             break
+    # Up to the first row mostly of the bottom's colours (the smoothing above finds the hem a little late).
+    while hem is not None and hem > rows[0] and raw[hem - 1] >= 0.5:
+        hem -= 1
     logger.debug("parse: top / bottom split at row %s", hem)
     if hem is None:
-        return upper, lower
+        return upper, lower, None
     band = (regions.torso_v > 0.6) & (regions.torso_v < 1.6) & (np.abs(regions.torso_u) < 0.75) & ~arms
     above = np.zeros_like(upper)
     above[:hem] = True
     garment_all = upper | lower
     new_upper = np.where(band, garment_all & above, upper)
     new_lower = np.where(band, garment_all & ~above, lower)
-    return new_upper, new_lower
+    return new_upper, new_lower, hem
 
 
 def _trim_skin_seeds(image: np.ndarray, seeds: np.ndarray) -> np.ndarray:
