@@ -870,7 +870,8 @@ def _front_neckline(garment: np.ndarray, mask: np.ndarray, found: _GarmentLandma
                 calm = ndimage.minimum_filter1d((~differs).astype(np.uint8), run, origin=-(run // 2)) > 0
                 settled = np.flatnonzero(calm & (np.arange(len(unlike)) > np.argmax(differs)))
                 if len(settled):
-                    depth = float(start + settled[0])
+                    # (A thin band on top is the back's neck tape: the front lies at least a crew neck's depth down.)
+                    depth = max(float(start + settled[0]), corner_y + NECK_DEPTH * width)
                     inner_back = True
     if dipped and not inner_back:
         depths = contour_depths
@@ -1113,7 +1114,8 @@ def _upper_layers(garment_mask: np.ndarray, garment: np.ndarray, body: _Body, ou
     g_neck = float(g_collar[1][0] - g_collar[0][0])
     if has_shoulders and 0.2 * g_chest < g_neck < 0.75 * g_chest:
         estimates.append(NECK_WIDTH * sw / (FLAT_TO_WORN * g_neck))
-    scale = float(np.median(estimates))
+    # Far apart, the neck's is the one misread (a shirt's closed collar, a ruffled neck): the chest's alone.
+    scale = float(np.median(estimates)) if max(estimates) <= 1.4 * min(estimates) else estimates[0]
     # Rows: garment y -> person y, piecewise linear through armpits and hem.
     g_arm_y = float(np.mean([a[1] for a in g_armpit]))
     # Straps (a camisole, a tank) rest on the shoulders, beside the neck; the garment hangs from them.
@@ -1511,6 +1513,13 @@ def _fill(image: np.ndarray, known: np.ndarray, factor: int = 4) -> np.ndarray:
     return _resize(estimate, (height, width))
 
 
+def _nearest(image: np.ndarray, known: np.ndarray, where: np.ndarray) -> np.ndarray:
+    """For the pixels ``where``: the value of the nearest ``known`` pixel (an edge carried on, sharp, not blurred)."""
+    box = ndimage.find_objects(_dilate(where, 8).astype(np.uint8))[0]
+    _, (rows, cols) = ndimage.distance_transform_edt(~known[box], return_indices=True)
+    return image[box][rows, cols][where[box]]
+
+
 def _halve(array: np.ndarray) -> np.ndarray:
     """2x2 mean (an odd last row / column is repeated)."""
     if array.shape[0] % 2:
@@ -1777,7 +1786,7 @@ class TPSBaseline(TryOnModel):
                 union |= layer.region
             gap = closed & ~covered & union
             if gap.any():
-                warped[gap] = _fill(warped, covered)[gap]
+                warped[gap] = _nearest(warped, covered, gap)
                 alpha[gap] = 1.0
 
         if category == "upper":
@@ -1788,6 +1797,15 @@ class TPSBaseline(TryOnModel):
             torso_rows = np.flatnonzero(middle.mean(1) > 0.5)
             if len(torso_rows):
                 old = old & ((yy < torso_rows.max() + 0.02 * sw) | arm_zone)
+        if category != "lower":
+            # Slivers of the old top along the new one's edge (its shoulder line a little lower, a neckline a little
+            # deeper) would be made-up skin: the fabric beside them goes on over them.
+            covered = alpha > 0.5
+            margin = old & ~covered & _dilate(covered, max(1, int(round(0.025 * sw))))
+            margin &= ~np.isin(parse, (labels.FACE, labels.HAIR, *labels.HAND_LABELS))
+            if margin.any():
+                warped[margin] = _nearest(warped, covered, margin)
+                alpha[margin] = 1.0
         # Occlusion: face, hair and hands stay in front; bare arms stay in front of the torso unless a sleeve covers
         # them; what the category does not change stays.
         keep = hair | np.isin(parse, (labels.FACE, *labels.HAND_LABELS)) | sleeve_over_lower
