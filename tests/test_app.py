@@ -5,6 +5,7 @@ the example photos from a stand-in of the Space on 127.0.0.1, and the About tab.
 from __future__ import annotations
 
 import json
+import os
 import urllib.request
 import uuid
 import zipfile
@@ -466,3 +467,22 @@ def test_about_tab_shows_the_evaluation_report_plots(home, tmp_path):
     assert plots and all(Path(p).is_file() and Path(p).parent == home / "reports" for p in plots)
     text = about.about_markdown()
     assert "tps-baseline" in text and "61.50" in text
+
+
+def test_run_folders_go_when_the_app_process_ends(tmp_path):
+    """Each run's files live in a temporary folder; a stopped app (or test process) leaves none of them behind."""
+    import subprocess
+    import sys
+
+    script = ("from vton_zoo.demo import core\n"
+              "folders = [core.new_run_dir() for _ in range(3)]\n"
+              "assert all(f.is_dir() for f in folders)\n"
+              "(folders[0] / 'x.png').write_bytes(b'1')\n"
+              "print('\\n'.join(map(str, folders)))\n")
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    folders = [Path(line) for line in done.stdout.split()]
+    assert len(folders) == 3 and all(str(f).startswith(str(tmp_path)) for f in folders)
+    assert not any(f.exists() for f in folders)
+    assert list(tmp_path.iterdir()) == []

@@ -14,6 +14,7 @@ Settings (environment):
 
 from __future__ import annotations
 
+import atexit
 import hmac
 import html
 import ipaddress
@@ -654,9 +655,23 @@ _RUN_DIRS: deque[Path] = deque()
 _KEEP_RUN_DIRS = 32
 
 
+_RUN_ROOT: list[Path] = []  # this process's parent folder of run folders, made on first use
+_RUN_ROOT_LOCK = threading.Lock()
+
+
+def _run_root() -> Path:
+    with _RUN_ROOT_LOCK:
+        if not _RUN_ROOT:
+            root = Path(tempfile.mkdtemp(prefix="vton-zoo-runs-"))
+            atexit.register(shutil.rmtree, root, ignore_errors=True)  # a stopped app leaves no run files behind
+            _RUN_ROOT.append(root)
+        return _RUN_ROOT[0]
+
+
 def new_run_dir() -> Path:
-    """A fresh temporary folder for one run's files; the oldest of more than 32 are deleted."""
-    folder = Path(tempfile.mkdtemp(prefix="vton-zoo-run-"))
+    """A fresh temporary folder for one run's files; the oldest of more than 32 are deleted, and all of them when
+    the process ends (Gradio serves the results from its own cache copy)."""
+    folder = Path(tempfile.mkdtemp(prefix="run-", dir=_run_root()))
     _RUN_DIRS.append(folder)
     while len(_RUN_DIRS) > _KEEP_RUN_DIRS:
         shutil.rmtree(_RUN_DIRS.popleft(), ignore_errors=True)
