@@ -42,6 +42,8 @@ _COLOUR_WEIGHT = 0.8  # weight of log p(colour | class) against log prior(positi
 _MIN_SEEDS = 40  # fewer seed pixels than this: the class has no colour model (uniform)
 #: Above this colour overlap of hair and top (black hair, black top), hair is not looked for below the shoulders.
 HAIR_TOP_OVERLAP = 0.2
+#: Top and bottom histograms overlapping more than this are one colour (a dress): no colour line between them.
+SAME_COLOUR = 0.5
 #: The top's hem: from it on, at least this share of each row's garment pixels has colours unlike the top's: their
 #: density under the top's colour model is below ``UNLIKE_TOP`` times the uniform density.
 HEM_SHARE = 0.25
@@ -528,6 +530,35 @@ def _parse_work(image: np.ndarray, person: np.ndarray, body: _Body) -> np.ndarra
     if upper_hist is not None:
         unlike_top = upper_hist[colour_index] < np.log(UNLIKE_TOP / _BINS**3)
         upper, lower, hem = _split_top_and_bottom(upper, lower, regions, arms > 0.3, unlike_top)
+        if hem is None and _overlap(upper_hist, lower_hist) > SAME_COLOUR:
+            # One colour from the chest down (a dress, a jumpsuit): colour cannot place the line between the upper
+            # and the lower label; it is drawn straight across the hips rather than in tongues.
+            band = (regions.torso_v > band_top) & (regions.torso_v < band_bottom) & (np.abs(regions.torso_u) < 0.75)
+            band &= arms <= 0.3
+            garment = upper | lower
+            upper = np.where(band, garment & (regions.torso_v < 1.0), upper)
+            lower = np.where(band, garment & (regions.torso_v >= 1.0), lower)
+    if _overlap(hair_hist, upper_hist) > HAIR_TOP_OVERLAP:
+        # Hair and top alike (black hair, black top): over the middle of the chest, and across the waist, it is the
+        # top (long hair hangs beside the neck, over the shoulders).
+        hair = hair & ~(((regions.torso_v > 0.15) & (np.abs(regions.torso_u) < 0.45))
+                        | ((regions.torso_v > 0.7) & (np.abs(regions.torso_u) < 0.8)))
+        upper = upper | (person & (colour_class == _HAIR) & ~hair)
+    # Hair hangs from the head: dark pieces below it not joined to the hair above the shoulders (a black belt, a
+    # dark fold) are garment, the top's above its hem, the bottom's below.
+    pieces, count = ndimage.label(hair)
+    if count > 1:
+        attached = np.unique(pieces[hair & (regions.torso_v < 0.0)])
+        loose = hair & ~np.isin(pieces, attached[attached > 0])
+        if loose.any():
+            hair &= ~loose
+            below_hem = np.zeros_like(loose)
+            if hem is not None:
+                below_hem[hem:] = True
+            else:
+                below_hem = regions.torso_v >= 0.9
+            upper |= loose & ~below_hem
+            lower |= loose & below_hem
     above_chin = regions.face_v < 0.62
     in_head = (regions.head_radius < 1.15) & above_chin
     out[upper] = labels.UPPER_GARMENT
