@@ -1558,7 +1558,7 @@ def _shading(person: np.ndarray, classes: list[np.ndarray], sw: float, strength:
 #: Half-widths along a bare limb, in shoulder-keypoint widths: (fraction along the limb, half-width). The knee and
 #: elbow sit at their own fraction (their keypoints), replaced in at run time.
 ARM_PROFILE = ((0.0, 0.13), ("joint", 0.09), (0.75, 0.095), (1.0, 0.065))
-LEG_PROFILE = ((0.0, 0.19), ("joint", 0.12), (0.72, 0.13), (1.0, 0.075))
+LEG_PROFILE = ((0.0, 0.22), ("joint", 0.14), (0.72, 0.155), (1.0, 0.085))
 
 
 def _bare_limbs(body: _Body, size: tuple[int, int], build: float) -> tuple[np.ndarray, np.ndarray]:
@@ -1578,7 +1578,8 @@ def _bare_limbs(body: _Body, size: tuple[int, int], build: float) -> tuple[np.nd
             knots = [(joint if f == "joint" else f, h) for f, h in profile]
             t = np.clip(along / max(length, 1.0), 0, 1)
             half = np.interp(t, [k[0] for k in knots], [k[1] for k in knots]) * sw * build
-            inside = (along >= -0.02 * sw) & (along <= length + 0.06 * sw)
+            # (Legs run on past the ankles to the feet, which are kept in front where the photo shows them.)
+            inside = (along >= -0.02 * sw) & (along <= length + (0.06 if kind == 0 else 0.2) * sw)
             coverage = np.clip(0.5 * (half - np.abs(across)) + 0.5, 0, 1) * inside  # a 2-pixel soft edge
             u = np.clip(np.abs(across) / np.maximum(half, 1e-3), 0, 1)
             better = coverage > cover[kind]
@@ -1870,7 +1871,8 @@ class TPSBaseline(TryOnModel):
                 # The torso's skin takes the colour of the skin nearby (neck, chest); limbs, often far from any, the
                 # person's skin tone.
                 base = np.where((cover > 0.02)[..., None], colour, base)
-                shade = np.where(cover > 0.02, shade_limbs, 1.0) * photo_shade
+                # (Made-up limbs take the photo's light at half strength: an old print's strokes are no folds of skin.)
+                shade = np.where(cover > 0.02, shade_limbs * np.sqrt(photo_shade), photo_shade)
                 skin = np.clip(base * shade[..., None] + _grain(person, skin_known, size), 0, 1)
                 # Limbs: their own soft outline over the background; the torso's skin: the old garment's outline.
                 weight = np.where(skin_area & (cover <= 0.02), 1.0, cover)[..., None] * uncovered[..., None]
