@@ -1870,7 +1870,13 @@ class TPSBaseline(TryOnModel):
                 base = _fill(person, skin_known) if skin_known.sum() >= 30 else np.broadcast_to(colour, person.shape)
                 # The torso's skin takes the colour of the skin nearby (neck, chest); limbs, often far from any, the
                 # person's skin tone.
-                base = np.where((cover > 0.02)[..., None], colour, base)
+                # Legs: the tone of the legs the photo shows (below a skirt or a dress), when it shows some.
+                leg_tone = colour
+                shown_legs = legs_skin & skin_known
+                if shown_legs.sum() >= 30:
+                    leg_tone = np.median(person[shown_legs], axis=0)
+                limb_tone = np.where((limb_cover[1] > limb_cover[0])[..., None], leg_tone, colour)
+                base = np.where((cover > 0.02)[..., None], limb_tone, base)
                 # (Made-up limbs take the photo's light at half strength: an old print's strokes are no folds of skin.)
                 shade = np.where(cover > 0.02, shade_limbs * np.sqrt(photo_shade), photo_shade)
                 skin = np.clip(base * shade[..., None] + _grain(person, skin_known, size), 0, 1)
