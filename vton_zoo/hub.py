@@ -568,21 +568,3 @@ def push_folder(folder: str | os.PathLike, repo_id: str, *, token: str | None = 
         raise PushError(f"Pushing {folder} to {repo_id} ({api.endpoint}) failed: {exc}.{hint}", status=status) from exc
     logger.info("pushed %s to %s", folder, commit.commit_url)
     return commit.commit_url
-
-
-def push_to_hub(model, repo_id: str, *, card: str | None = None, token: str | None = None, private: bool = False,
-                commit_message: str = "Upload vton-zoo weights", endpoint: str | None = None) -> str:
-    """Save a zoo model (``model.safetensors`` + ``config.json`` + optional model card) and push it to ``repo_id``.
-
-    Loadable afterwards with ``vton_zoo.create_model(model.spec.name, weights="hub:" + repo_id)``.
-    """
-    import tempfile
-
-    from .checkpoints import save_safetensors
-
-    with tempfile.TemporaryDirectory(prefix="vton-zoo-push-") as tmp:
-        save_safetensors(model, tmp)
-        if card is not None:
-            Path(tmp, "README.md").write_text(card, encoding="utf-8")
-        return push_folder(tmp, repo_id, token=token, private=private, commit_message=commit_message,
-                           endpoint=endpoint)
