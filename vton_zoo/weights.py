@@ -45,6 +45,7 @@ from .checkpoints import (
     read_config,
     resolve_weights,
 )
+from .convert import convert
 from .registry import WeightSource, get_spec, list_models
 
 logger = logging.getLogger(__name__)
@@ -298,8 +299,6 @@ def install_official(name: str, files: Sequence[str | os.PathLike], **config) ->
     The files are read with ``torch.load(weights_only=True)`` and loaded strictly; the conversion is written to a
     staging folder first, so a failure leaves any previous install intact.
     """
-    from .convert import convert
-
     target = install_dir(name)
     staging = _staging(target.parent, f".{name}-new-")
     try:
