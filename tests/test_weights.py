@@ -209,3 +209,18 @@ def test_hub_mirror_publish_and_setting(home, tmp_path, dm_vton):
         patch.setenv("VTON_ZOO_WEIGHTS_DM_VTON", str(tmp_path / "nowhere"))
         with pytest.raises(weights.WeightsNotInstalledError):
             weights.resolve_for_pipeline("dm-vton", None)
+
+
+def test_progress_without_content_length_uses_the_published_size():
+    """Drive often sends no Content-Length: the bar then moves against the spec's approximate size, never past it."""
+    from vton_zoo.weights import _byte_progress
+
+    seen = []
+    report = _byte_progress(lambda fraction, text: seen.append((fraction, text)), 0.0, 1.0, "rmgn: RMGN.zip",
+                            expected=400_000_000)
+    report(100_000_000, None)
+    report(800_000_000, None)  # larger than published: stays below done
+    report(200_000_000, 400_000_000)  # a real total wins
+    assert seen[0][0] == pytest.approx(0.25) and "~400.0" in seen[0][1]
+    assert 0.9 <= seen[1][0] < 1.0
+    assert seen[2][0] == pytest.approx(0.5) and "/ 400.0 MB" in seen[2][1]

@@ -361,13 +361,21 @@ def _check_sha256(source: WeightSource, files: Sequence[Path]) -> None:
                 raise ValueError(f"{path.name}: sha256 {actual} differs from the published {expected}")
 
 
-def _byte_progress(progress: Progress | None, start: float, span: float, label: str):
+def _byte_progress(progress: Progress | None, start: float, span: float, label: str, *,
+                   expected: int | None = None):
+    """A byte-count callback for ``progress``; without a Content-Length (Drive often sends none) the fraction is
+    measured against ``expected``, the spec's approximate size, and kept below 1 until the file is done."""
+
     def report(done: int, total: int | None) -> None:
         if progress is None:
             return
-        fraction = done / total if total else 0.0
-        megabytes = f"{done / 1e6:.1f}" + (f" / {total / 1e6:.1f}" if total else "")
-        progress(start + span * min(fraction, 1.0), f"{label}: {megabytes} MB")
+        if total:
+            fraction, of = done / total, f" / {total / 1e6:.1f}"
+        elif expected:
+            fraction, of = min(done / expected, 0.99), f" / ~{expected / 1e6:.1f}"
+        else:
+            fraction, of = 0.0, ""
+        progress(start + span * min(fraction, 1.0), f"{label}: {done / 1e6:.1f}{of} MB")
 
     return report
 
@@ -385,7 +393,7 @@ def _fetch(name: str, source: WeightSource, into: Path, progress: Progress | Non
     start, width = span
     if source.kind in ("url", "modelscope", "gdrive-file"):
         filename = source.filename or source.url.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
-        report = _byte_progress(progress, start, width, f"{name}: {filename}")
+        report = _byte_progress(progress, start, width, f"{name}: {filename}", expected=source.size)
         download = hub.download_gdrive_file if source.kind == "gdrive-file" else hub.download_url
         return [download(source.url, into / filename, progress=report, timeout=timeout, validate=_not_a_page,
                          sha256=source.expected_sha256(filename))]
