@@ -287,3 +287,13 @@ def test_cli_missing_weights_and_list(tmp_path):
     rows = {line.split()[0]: line.split()[2] for line in listing.stdout.splitlines()[1:]}
     assert set(rows) == set(vton_zoo.list_models())
     assert rows["tps-baseline"] == "built-in" and rows["dm-vton"] == "missing"
+
+
+def test_a_garment_shot_given_as_the_person_is_called_one():
+    """The library and the CLI say what the demo says (before: "shows a person, but not their body")."""
+    with pytest.raises(ValueError, match="looks like a garment product shot") as info:
+        _pipe("tps-baseline")(HD_GARMENT, VITON_GARMENT)
+    assert "not their body" not in str(info.value)
+    # a real person photo is not taken for a product shot
+    assert not vton_zoo.preprocess.garment.looks_like_product_shot(np.asarray(Image.open(HD_PERSON).convert("RGB")))
+    assert vton_zoo.preprocess.garment.looks_like_product_shot(np.asarray(Image.open(HD_GARMENT).convert("RGB")))

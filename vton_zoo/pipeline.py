@@ -353,6 +353,8 @@ class TryOnPipeline:
         pose = estimate_pose(person_rgb)
         check = assess_person(person_rgb, pose=pose)
         if not check.ok:
+            if check.status in ("no_person", "cut_off") and garment_module.looks_like_product_shot(person_rgb):
+                raise ValueError(garment_module.GARMENT_AS_PERSON)
             raise ValueError(check.message)
         person_mask = segment_person(person_rgb, pose=pose)
         extent = "upper" if category == "upper" else "full"

@@ -548,25 +548,6 @@ def run_methods(person, garment, methods: Sequence[str], options: Options | None
 # The photos, checked once per run (every method would refuse them with the same words)
 
 
-def looks_like_product_shot(image) -> bool:
-    """``True`` when ``image`` (uint8 RGB) is what a garment input should be: a garment on a plain background,
-    nobody wearing it (the garment photo checks pass, and a garment mask covers a garment-sized part of it)."""
-    from ..preprocess import garment as garment_prep
-
-    small = _work_copy(image)
-    try:
-        garment_prep.check_garment_photo(small)
-        coverage = float(garment_prep.garment_mask(small).mean())
-    except ValueError:
-        return False
-    return 0.05 <= coverage <= 0.9
-
-
-GARMENT_AS_PERSON = ("The person photo looks like a garment product shot (a garment on a plain background, nobody "
-                     "wearing it). Put it in the Garment box, and give a photo of one person, from the head to at "
-                     "least the hips, as the person")
-
-
 @dataclass(frozen=True)
 class Prepared:
     """Both photos of a run, loaded and checked once: uint8 RGB arrays, and the garment's category with where it
@@ -629,8 +610,8 @@ def prepare_inputs(person, garment, *, category: str | None = "auto", person_nam
     garment_rgb = load_image(garment, role="garment", name=garment_name)
     check = pose.assess_person(person_rgb)
     if not check.ok:
-        if check.status in ("no_person", "cut_off") and looks_like_product_shot(person_rgb):
-            raise ValueError(GARMENT_AS_PERSON)
+        if check.status in ("no_person", "cut_off") and garment_prep.looks_like_product_shot(person_rgb):
+            raise ValueError(garment_prep.GARMENT_AS_PERSON)
         raise ValueError(check.message)
     garment_small = _work_copy(garment_rgb)
     garment_prep.check_garment_photo(garment_small)

@@ -951,3 +951,27 @@ def _sleeve_pieces(candidate: np.ndarray, min_area: float, min_reach: float, off
     keep = (sizes >= min_area) & (reach >= min_reach)
     keep[0] = False
     return keep[labels]
+
+
+#: What to say when a garment product shot is given as the person (the person checks alone would call it "a person,
+#: but not their body").
+GARMENT_AS_PERSON = ("The person photo looks like a garment product shot (a garment on a plain background, nobody "
+                     "wearing it). Put it in the Garment box, and give a photo of one person, from the head to at "
+                     "least the hips, as the person")
+
+
+def looks_like_product_shot(image: np.ndarray) -> bool:
+    """``True`` when ``image`` (uint8 RGB) is what a garment input should be: the garment photo checks pass and a
+    garment mask covers a garment-sized part of it. Asked only of person photos whose person check failed (a studio
+    photo of a person on white passes the garment checks too, but it also passes the person check)."""
+    height, width = image.shape[:2]
+    scale = MAX_WORKING_SIDE / max(height, width)
+    if scale < 1:
+        size = (max(1, round(width * scale)), max(1, round(height * scale)))
+        image = np.asarray(Image.fromarray(image).resize(size, Image.BILINEAR))
+    try:
+        check_garment_photo(image)
+        coverage = float(garment_mask(image).mean())
+    except ValueError:
+        return False
+    return 0.05 <= coverage <= 0.9
