@@ -885,6 +885,69 @@ def _front_neckline(garment: np.ndarray, mask: np.ndarray, found: _GarmentLandma
     return np.stack([xs, depths], 1)
 
 
+def _neck_opening(garment: np.ndarray, mask: np.ndarray, found: _GarmentLandmarks, neckline: np.ndarray,
+                  samples: int = 13) -> np.ndarray:
+    """The garment pixels above its front neckline between the collar corners (bool ``(H, W)``): what of the inside
+    of the back a product shot shows through the opening, not only down the middle (a scoop's inner back reaches up
+    its sides to the straps).
+
+    Column by column (``samples`` of them, interpolated between), the front starts no higher than ``neckline`` (its
+    five points, from :func:`_front_neckline`) says, nor than where the colour below the top contour, unlike the
+    front's at first (the inner back, in shadow, another colour), settles on the front's; never deeper than the
+    neckline's middle.
+    """
+    height, width = mask.shape
+    opening = np.zeros(mask.shape, bool)
+    left, right = float(neckline[0][0]), float(neckline[-1][0])
+    if right - left < 4:
+        return opening
+    columns = np.arange(int(np.ceil(left)), int(np.floor(right)) + 1)
+    columns = columns[(columns >= 0) & (columns < width)]
+    if len(columns) == 0:
+        return opening
+    prior = np.interp(columns, neckline[:, 0], neckline[:, 1])
+    deepest = float(neckline[:, 1].max())
+    torso = found.torso_mask
+    rows = np.flatnonzero(torso.any(1))
+    depth = prior.copy()
+    if len(rows):
+        lo, hi = rows[0] + int(0.4 * (rows[-1] - rows[0])), rows[0] + int(0.7 * (rows[-1] - rows[0]))
+        body = np.median(garment[lo:hi + 1][torso[lo:hi + 1]], axis=0)
+        span = right - left
+        half_band = max(1, int(0.02 * span))
+        has = mask.any(0)
+        top_contour = np.where(has, np.argmax(mask, axis=0), height - 1)
+        found_x, found_y = [], []
+        for x in np.linspace(left + 0.08 * span, right - 0.08 * span, samples):
+            column = int(round(x))
+            start = int(top_contour[column]) + 1
+            run = max(3, int(0.15 * span))
+            last = int(deepest + 2) - start  # the front starts no deeper than the neckline's middle
+            stop = int(min(height - 1, deepest + 2 + run))
+            if last <= 4 or stop - start <= 4:
+                continue
+            band = slice(max(0, column - half_band), column + half_band + 1)
+            profile = ndimage.uniform_filter1d(garment[start:stop, band].mean(1), 3, axis=0)
+            differs = np.linalg.norm(profile - body, axis=1) >= 0.12
+            if not differs[: max(1, int(0.1 * span))].any():
+                continue
+            calm = ndimage.minimum_filter1d((~differs).astype(np.uint8), run, origin=-(run // 2)) > 0
+            # The last place where the colour settles on the front's after differing (a white label on a grey inner
+            # back is passed over).
+            settles = np.flatnonzero(calm[1:last + 1] & differs[:last]) + 1
+            if len(settles):
+                found_x.append(float(column))
+                found_y.append(float(start + settles[-1]))
+        if found_x:
+            if len(found_y) >= 3:  # (a smooth curve: one column's misreading is no notch)
+                found_y = ndimage.median_filter(np.asarray(found_y), size=3, mode="nearest").tolist()
+            detected = np.interp(columns, found_x, found_y)  # (the outermost found carried on to the corners)
+            depth = np.clip(np.maximum(prior, detected), None, max(deepest, float(prior.max())))
+    yy = np.arange(height)[:, None]
+    opening[:, columns] = yy < depth[None, :]
+    return opening & mask
+
+
 @dataclass
 class _LowerGarment:
     """A lower garment in garment pixels: waistband corners, crotch and per leg its centre line and half-width."""
@@ -1056,6 +1119,7 @@ class _Layer:
     region: np.ndarray  # bool (H, W): where this part may be
     name: str
     part: np.ndarray | None = None  # bool mask of this part in the garment photo (None: the whole garment)
+    cut: np.ndarray | None = None  # garment pixels never shown (the inner back seen through the neck opening)
 
 
 def _upper_layers(garment_mask: np.ndarray, garment: np.ndarray, body: _Body, outline: _Outline, parse: np.ndarray,
@@ -1081,10 +1145,13 @@ def _upper_layers(garment_mask: np.ndarray, garment: np.ndarray, body: _Body, ou
     top_contour_y = float(np.nonzero(garment_mask.any(1))[0].min())
     mask_filled = ndimage.binary_fill_holes(garment_mask)
 
+    # (Without sleeves a tank's or a sports top's wide straps count as straps too.)
+    strap_width = 0.15 if any(sleeve is not None for sleeve in found.sleeves) else 0.3
+
     def thin(point: np.ndarray) -> bool:
         """A strap: the garment is narrow just below this top point."""
         row = int(min(mask_filled.shape[0] - 1, point[1] + 0.08 * g_chest))
-        return _run_width(mask_filled[row], int(round(point[0]))) < 0.15 * g_chest
+        return _run_width(mask_filled[row], int(round(point[0]))) < strap_width * g_chest
 
     # Straps (a camisole): it hangs from them, resting on the shoulders beside the neck. With a clear shoulder line
     # (sleeves or cap sleeves) it sits on the shoulders; otherwise (off the shoulder, a sleeveless dress's armholes)
@@ -1266,7 +1333,8 @@ def _upper_layers(garment_mask: np.ndarray, garment: np.ndarray, body: _Body, ou
     if not has_shoulders:
         outline_points[0] = np.array([outline_points[0][0], min(outline_points[0][1], neckline[0][1])])
     region = _polygon(outline_points, size)
-    layers = [_Layer(source, region, "torso", found.torso_mask)]
+    opening = _neck_opening(garment, garment_mask, found, neckline)
+    layers = [_Layer(source, region, "torso", found.torso_mask, opening)]
 
     # Sleeves along the arms.
     for side, sleeve in enumerate(found.sleeves):
@@ -1288,6 +1356,7 @@ def _upper_layers(garment_mask: np.ndarray, garment: np.ndarray, body: _Body, ou
             if abs(inner[0] - armpit_point[0]) < 0.35 * sw:
                 bridge = _polygon([shoulder_point, inner, armpit_point], size) & ~region
                 layer = _Layer(layer.source, layer.region | bridge, layer.name, layer.part)
+        layer.cut = opening
         layers.append(layer)
     return layers
 
@@ -1512,10 +1581,28 @@ def _fill(image: np.ndarray, known: np.ndarray, factor: int = 4) -> np.ndarray:
     return _resize(estimate, (height, width))
 
 
-def _nearest(image: np.ndarray, known: np.ndarray, where: np.ndarray) -> np.ndarray:
-    """For the pixels ``where``: the value of the nearest ``known`` pixel (an edge carried on, sharp, not blurred)."""
-    box = ndimage.find_objects(_dilate(where, 8).astype(np.uint8))[0]
-    _, (rows, cols) = ndimage.distance_transform_edt(~known[box], return_indices=True)
+def _bleed(image: np.ndarray, mask: np.ndarray, depth: int) -> np.ndarray:
+    """``image`` with every pixel outside ``mask`` shrunk by ``depth`` pixels given the colour of the nearest pixel
+    inside it: a product shot's anti-aliased rim (the garment blended with the white backdrop) and the backdrop itself
+    no longer bleed into the garment's colours where it is sampled near its edge."""
+    core = ~_dilate(~mask, depth)
+    if core.sum() < 50:
+        core = mask
+    if not core.any() or core.all():
+        return image
+    _, (rows, cols) = ndimage.distance_transform_cdt(~core, return_indices=True)
+    return image[rows, cols]
+
+
+def _nearest(image: np.ndarray, known: np.ndarray, where: np.ndarray, inset: int = 2) -> np.ndarray:
+    """For the pixels ``where``: the value of the nearest ``known`` pixel at least ``inset`` pixels inside the known
+    region (the fabric carried on, sharp, not blurred; not its edge's shadow or rim drawn out into streaks)."""
+    box = ndimage.find_objects(_dilate(where, 8 + inset).astype(np.uint8))[0]
+    source = known[box]
+    core = ~_dilate(~source, inset) if inset > 0 else source
+    if core.sum() >= 0.25 * source.sum() and core.any():
+        source = core
+    _, (rows, cols) = ndimage.distance_transform_edt(~source, return_indices=True)
     return image[box][rows, cols][where[box]]
 
 
@@ -1535,17 +1622,22 @@ def _luminance(image: np.ndarray) -> np.ndarray:
 def _shading(person: np.ndarray, classes: list[np.ndarray], sw: float, strength: float) -> np.ndarray:
     """The photo's relative shading (1 = the local mean) inside each class region, 1 elsewhere.
 
-    Within a class (the old garment, bare skin), the luminance smoothed over a few pixels (print and noise out) over
+    Within a class (the old garment, bare skin), the luminance (thin dark lines closed over) smoothed over a few
+    pixels (print and noise out) over
     its local mean (a wide window, the region's own pixels only): folds and the light's fall-off, not the colour. A
     patterned region (a high spread of that ratio: prints, stripes, leopard) passes on less of it.
     """
     luminance = _luminance(person) + 0.04
+    # Thin dark lines (seams, a rib along a neckline, stitching, print strokes) closed over: no fold is that thin.
+    size = max(3, int(round(0.03 * sw)) | 1)
+    luminance = ndimage.minimum_filter(ndimage.maximum_filter(luminance, size), size)
     shade = np.ones(luminance.shape, np.float32)
     for region in classes:
         if region.sum() < 50:
             continue
-        fine = _masked_mean(luminance, region, max(2.0, 0.035 * sw))  # folds, not print strokes
-        broad = _masked_mean(luminance, region, 0.25 * sw)
+        plain = _plain(person, region)  # the region's main colour: a print of other hues is no fold
+        fine = _masked_mean(luminance, plain, max(2.0, 0.035 * sw))  # folds, not print strokes
+        broad = _masked_mean(luminance, plain, 0.25 * sw)
         ratio = np.where(region, fine / np.maximum(broad, 1e-3), 1.0)
         log_ratio = np.log(np.clip(ratio, 0.4, 2.0))
         spread = float(np.std(log_ratio[region]))
@@ -1556,7 +1648,7 @@ def _shading(person: np.ndarray, classes: list[np.ndarray], sw: float, strength:
 
 #: Half-widths along a bare limb, in shoulder-keypoint widths: (fraction along the limb, half-width). The knee and
 #: elbow sit at their own fraction (their keypoints), replaced in at run time.
-ARM_PROFILE = ((0.0, 0.13), ("joint", 0.09), (0.75, 0.095), (1.0, 0.065))
+ARM_PROFILE = ((0.0, 0.13), ("joint", 0.095), (0.75, 0.1), (1.0, 0.07))
 LEG_PROFILE = ((0.0, 0.22), ("joint", 0.14), (0.72, 0.155), (1.0, 0.085))
 
 
@@ -1576,10 +1668,17 @@ def _bare_limbs(body: _Body, size: tuple[int, int], build: float) -> tuple[np.nd
             joint = float(np.hypot(*(chain[1] - chain[0]))) / max(length, 1.0)
             knots = [(joint if f == "joint" else f, h) for f, h in profile]
             t = np.clip(along / max(length, 1.0), 0, 1)
-            half = np.interp(t, [k[0] for k in knots], [k[1] for k in knots]) * sw * build
+            # (Arms vary less with the build than the legs do: half its effect.)
+            half = np.interp(t, [k[0] for k in knots], [k[1] for k in knots]) * sw * (build if kind else build**0.5)
             # (Legs run on past the ankles to the feet, which are kept in front where the photo shows them.)
-            inside = (along >= -0.02 * sw) & (along <= length + (0.06 if kind == 0 else 0.2) * sw)
-            coverage = np.clip(0.5 * (half - np.abs(across)) + 0.5, 0, 1) * inside  # a 2-pixel soft edge
+            # (Arms run on under the hands, which are kept in front: no gap at the wrist.)
+            inside = (along >= -0.02 * sw) & (along <= length + 0.2 * sw)
+            distance = np.abs(across)
+            if kind == 0:  # the shoulder's round cap above the joint (the deltoid)
+                cap = along < 0
+                distance = np.where(cap, np.hypot(along, across), distance)
+                inside |= cap & (along >= -half)
+            coverage = np.clip(0.5 * (half - distance) + 0.5, 0, 1) * inside  # a 2-pixel soft edge
             u = np.clip(np.abs(across) / np.maximum(half, 1e-3), 0, 1)
             better = coverage > cover[kind]
             cover[kind] = np.where(better, coverage, cover[kind])
@@ -1620,6 +1719,52 @@ def _grain(person: np.ndarray, reference: np.ndarray, size: tuple[int, int]) -> 
         noise /= max(float(noise.std()), 1e-6)
         _NOISE[size] = noise
     return (spread * noise)[..., None]
+
+
+def _plain(image: np.ndarray, region: np.ndarray, tolerance: float = 0.03) -> np.ndarray:
+    """The pixels of ``region`` that have its main hue (chromaticity within ``tolerance`` of its median; lit or in
+    shadow alike), or the whole region when under a third of it has (a print of many hues)."""
+    total = image.sum(2, keepdims=True) + 1e-3
+    chroma = image[..., :2] / total
+    main = np.median(chroma[region], axis=0)
+    plain = region & (np.abs(chroma - main).max(axis=2) < tolerance)
+    return plain if plain.sum() >= 0.3 * region.sum() else region
+
+
+def _broad_light(person: np.ndarray, region: np.ndarray, sw: float) -> np.ndarray:
+    """The photo's light over ``region`` relative to its mean there (1 elsewhere): the luminance of the region's
+    own main colour (prints of other hues left out) averaged over a tenth of the shoulder width (folds out) over its
+    average over half of it."""
+    light = np.ones(region.shape, np.float32)
+    if region.sum() < 50:
+        return light
+    luminance = _luminance(person) + 0.04
+    plain = _plain(person, region)
+    near = _masked_mean(luminance, plain, 0.1 * sw)
+    far = _masked_mean(luminance, plain, 0.5 * sw)
+    ratio = np.clip(near / np.maximum(far, 1e-3), 0.6, 1.3)
+    return np.where(region, ratio, 1.0).astype(np.float32)
+
+
+def _skin_tones(person: np.ndarray, reference: np.ndarray):
+    """The skin's colour as a function of its relative brightness, fitted on ``reference`` pixels: ``tone(s)`` is the
+    colour of that skin at ``s`` times its median luminance (an ``(H, W)`` array of ``s`` -> ``(H, W, 3)``)."""
+    if reference.sum() < 30:
+        fixed = np.array([0.85, 0.65, 0.55], np.float32)
+        return lambda s: (fixed * s[..., None]).astype(np.float32)
+    pixels = person[reference].astype(np.float64)
+    luminance = _luminance(pixels)
+    median_l = float(np.median(luminance))
+    median_c = np.median(pixels, axis=0)
+    spread = luminance - median_l
+    variance = float(np.mean(spread**2))
+    proportional = median_c / max(median_l, 1e-3)  # the colour scaled with the light
+    if variance > 1e-4 and len(luminance) >= 100:
+        slope = (spread[:, None] * (pixels - pixels.mean(0))).mean(0) / variance
+        slope = np.clip(slope, 0.5 * proportional, 1.5 * proportional)
+    else:
+        slope = proportional
+    return lambda s: (median_c + slope * (median_l * (s[..., None] - 1.0))).astype(np.float32)
 
 
 def _skin_colour(person: np.ndarray, parse: np.ndarray, skin_pixels: np.ndarray) -> np.ndarray:
@@ -1729,6 +1874,13 @@ class TPSBaseline(TryOnModel):
             top_tone = np.median(person[old_upper], axis=0)
             nearer_top = (np.linalg.norm(person - top_tone, axis=2) < np.linalg.norm(person - skin_tone, axis=2))
             old_upper |= arm_pixels & nearer_top & ~_skin_likeness(person, face)
+            # Whatever its brightness, skin has the chroma of the face and hands: a grey or a black sleeve has not.
+            if category != "lower":
+                hands = np.isin(parse, labels.HAND_LABELS)
+                not_skin = ~_skin_chroma(person, face | hands)
+                # (A sheer black sleeve over skin has its chroma but is much darker than the face.)
+                not_skin |= _luminance(person) < 0.5 * float(np.median(_luminance(person[face])))
+                old_upper |= arm_pixels & not_skin
         # Sleeves the parse took for the lower garment (a forearm beside a skirt): along the forearms, what is nearer
         # the top's colour than the lower garment's stays (in front of the new lower garment).
         sleeve_over_lower = np.zeros(size, bool)
@@ -1761,6 +1913,22 @@ class TPSBaseline(TryOnModel):
         alpha = np.zeros(size, np.float32)
         flow = np.zeros((height, width, 2), np.float32)
         scale = np.array([2.0 / width, 2.0 / height], np.float32)
+        # The garment's colours without its rim (and the backdrop) blended in: sampled at a part's edge, they stay
+        # the fabric's.
+        shown = garment_mask.copy()
+        for layer in layers:  # (nor the inner back cut from the neck's opening)
+            if layer.cut is not None:
+                shown &= ~layer.cut
+        fabric = _bleed(garment, shown, 2).astype(np.float32)
+        # Shrunk onto the person (a product shot has more pixels than the garment gets), thin lines (a collar's rib,
+        # stitching, print strokes) would break into dashes: the fabric is first blurred to the pixels it lands on.
+        if layers:
+            steps = np.abs(np.diff(layers[0].source[..., 0], axis=1))[layers[0].region[:, 1:]]
+            shrink = float(np.median(steps)) if steps.size else 1.0
+            sigma = 0.5 * float(np.sqrt(max(shrink**2 - 1.0, 0.0)))
+            if sigma > 0.3:
+                fabric = ndimage.gaussian_filter(fabric, (min(sigma, 2.0), min(sigma, 2.0), 0), mode="nearest",
+                                                 truncate=2.5)
         for layer in layers:
             box = ndimage.find_objects(layer.region.astype(np.uint8))
             if not box:
@@ -1768,13 +1936,18 @@ class TPSBaseline(TryOnModel):
             box = box[0]
             # Each part samples its own pixels (grown by a pixel or two inside the garment: no seams between parts).
             part_mask = garment_mask if layer.part is None else (_dilate(layer.part, 2) & garment_mask)
+            if layer.cut is not None:
+                part_mask = part_mask & ~layer.cut
             source = layer.source[box]
-            sampled = _sample(np.concatenate([garment, part_mask[..., None]], 2).astype(np.float32), source)
+            sampled = _sample(np.concatenate([fabric, part_mask[..., None]], 2), source)
             part = np.clip(sampled[..., 3], 0, 1) * layer.region[box]
-            colour = sampled[..., :3] / np.maximum(sampled[..., 3:4], 1e-3)
+            colour = sampled[..., :3]
             warped[box] = warped[box] * (1 - part[..., None]) + colour * part[..., None]
             alpha[box] = alpha[box] * (1 - part) + part
             flow[box] = np.where(part[..., None] > 0.5, (source + 0.5) * scale - 1, flow[box])
+        # The parts were laid over each other with their coverage (colour times coverage): back to the fabric's own
+        # colour at their soft edges, or the edges would darken into a dark fringe when pasted.
+        warped = np.where(alpha[..., None] > 1e-3, warped / np.maximum(alpha, 1e-3)[..., None], warped)
         if category != "lower" and len(layers) > 1:
             # Seams: where the parts meet (a sleeve's root on the torso's side) their mappings can leave a thin gap
             # inside both regions; it is closed with the fabric beside it.
@@ -1788,6 +1961,12 @@ class TPSBaseline(TryOnModel):
             if gap.any():
                 warped[gap] = _nearest(warped, covered, gap)
                 alpha[gap] = 1.0
+        if category != "lower":
+            # A top rests on the shoulders: above the armpits it follows their round outline in the photo (a sleeve's
+            # cap stands off it a little), no square corners over the backdrop.
+            shoulder_rows = slice(0, int(np.clip(body.neck[1] + 0.4 * sw, 0, height)))
+            outside = ndimage.distance_transform_edt(parse[shoulder_rows] == labels.BACKGROUND)
+            alpha[shoulder_rows] *= np.clip(0.03 * sw + 1.0 - outside, 0.0, 1.0)
 
         if category == "upper":
             # Below the new top's hem (where its body ends, down the middle) the old one (longer: a tunic, a dress)
@@ -1802,6 +1981,17 @@ class TPSBaseline(TryOnModel):
             # deeper) would be made-up skin: the fabric beside them goes on over them.
             covered = alpha > 0.5
             margin = old & ~covered & _dilate(covered, max(1, int(round(0.025 * sw))))
+            if any(layer.name.startswith("sleeve") for layer in layers):
+                # A top with sleeves rests on the shoulders: where the old one reached higher on them (beside the
+                # neck's opening) the new one's shoulders go up to where the old one's were.
+                reach = max(3, int(round(0.15 * sw)))
+                under = ndimage.maximum_filter1d(covered.astype(np.uint8), reach, axis=0, origin=-(reach // 2)) > 0
+                raised = (old & ~covered & under & (yy < body.neck[1] + 0.3 * sw) & ~margin
+                          & (np.abs(xx - body.neck[0]) > 0.22 * sw))
+                raised &= ~np.isin(parse, (labels.FACE, labels.HAIR, *labels.HAND_LABELS))
+                if raised.any():  # (the fabric from a little inside: not the collar's rib drawn out)
+                    warped[raised] = _nearest(warped, covered, raised, max(2, int(round(0.06 * sw))))
+                    alpha[raised] = 1.0
             margin &= ~np.isin(parse, (labels.FACE, labels.HAIR, *labels.HAND_LABELS))
             if margin.any():
                 warped[margin] = _nearest(warped, covered, margin)
@@ -1821,7 +2011,7 @@ class TPSBaseline(TryOnModel):
                 sleeves = np.maximum(sleeves, layer.region.astype(np.float32))
         # (Not around the shoulders: skin there, bared by the old top's wide neckline, goes under the new one.)
         shoulders_y = float(np.mean([s[1] for s in body.shoulder])) + 0.3 * sw
-        bare_arms = np.isin(parse, labels.ARM_LABELS) & (sleeves < 0.5) & (yy > shoulders_y)
+        bare_arms = np.isin(parse, labels.ARM_LABELS) & ~old_upper & (sleeves < 0.5) & (yy > shoulders_y)
         alpha = np.where(keep | bare_arms, 0.0, alpha)
         alpha = np.clip(_blur(alpha, 0.6) * 1.1, 0, 1) * (alpha > 0.02)  # soft 1 px edge
 
@@ -1831,6 +2021,13 @@ class TPSBaseline(TryOnModel):
         if old.sum() >= 30:  # and, a little further, what has the old garment's colour (the parse's margin)
             tone = np.median(person[old], axis=0)
             rim |= _dilate(old, 3) & (np.linalg.norm(person - tone, axis=2) < 0.2)
+        background = parse == labels.BACKGROUND
+        # The backdrop behind the old garment: filled in from the backdrop a little away from it (its soft fringe,
+        # which the parse leaves to the backdrop, tints the pixels right beside it).
+        clear = background & ~_dilate(old, 4)
+        backdrop = _fill(person, clear if clear.sum() >= 100 else background) if background.any() else person
+        # That fringe (a sleeve's blurred edge): what beside the old garment does not look like the backdrop there.
+        rim |= _dilate(old, 4) & background & (np.abs(person - backdrop).max(axis=2) > 0.06)
         rim &= ~np.isin(parse, (labels.FACE, labels.HAIR, *labels.HAND_LABELS))
         uncovered = (old | rim) & (alpha < 0.98) & ~keep
         torso_body = np.zeros(size, bool)
@@ -1847,7 +2044,12 @@ class TPSBaseline(TryOnModel):
         legs_allowed = yy > max(hem, float(body.mid_hip[1]))
         cover = np.maximum(limb_cover[0], np.where(legs_allowed, limb_cover[1], 0.0))
         shade_limbs = np.where(limb_cover[0] >= limb_cover[1], limb_shade[0], limb_shade[1])
-        skin_area = (torso_body | neck_zone) & ~arm_zone
+        # The neck, the tops of the shoulders and the upper chest between the shoulder joints: body, where a garment
+        # lies on it.
+        shoulder_line = _limb_zone(xx, yy, [body.shoulder[0], body.neck, body.shoulder[1]], (0.15 * sw,))
+        upper_chest = ((yy < body.neck[1] + 0.25 * sw) & (xx > min(body.shoulder[0][0], body.shoulder[1][0]))
+                       & (xx < max(body.shoulder[0][0], body.shoulder[1][0])))
+        skin_area = ((torso_body | neck_zone) & ~arm_zone) | (shoulder_line & (yy < body.neck[1])) | upper_chest
         # The photo's own light (folds, the body's roundness under the old garment): on the new garment and on the
         # skin made up where the old one was.
         covered_skin = np.isin(parse, skin_labels) | (legs_skin if category != "upper" else False)
@@ -1857,28 +2059,47 @@ class TPSBaseline(TryOnModel):
         photo_shade = _blur(_shading(person, regions, sw, config.shading), 1.0)  # no seams between the regions
         result = person.copy()
         if uncovered.any():
-            background = parse == labels.BACKGROUND
             if background.any():
-                result[uncovered] = _fill(person, background)[uncovered]
+                result[uncovered] = backdrop[uncovered]
             skin_where = uncovered & ((cover > 0.02) | skin_area)
             if skin_where.any():
                 skin_known = np.isin(parse, (*skin_labels, labels.FACE, *labels.HAND_LABELS)) | legs_skin
-                # Well-lit skin only: not hair strands or shadows read as neck, not the old garment.
-                skin_known &= ~old & _skin_likeness(person, parse == labels.FACE)
+                # Skin only (not hair strands read as neck, not the old garment), in the light or in shadow (the fill
+                # goes on from the skin around it).
+                face = parse == labels.FACE
+                skin_known &= ~old & (_skin_likeness(person, face) | _skin_chroma(person, face, 0.025))
                 colour = _skin_colour(person, parse, skin_known)
-                base = _fill(person, skin_known) if skin_known.sum() >= 30 else np.broadcast_to(colour, person.shape)
-                # The torso's skin takes the colour of the skin nearby (neck, chest); limbs, often far from any, the
-                # person's skin tone.
-                # Legs: the tone of the legs the photo shows (below a skirt or a dress), when it shows some.
-                leg_tone = colour
+                # (From the skin right around the hole, at full resolution: the fill meets its edge without a seam.)
+                ring = skin_known & _dilate(uncovered, 3)
+                source = ring if ring.sum() >= 30 else skin_known
+                base = (_fill(person, source, 1) if source.sum() >= 30 else
+                        np.broadcast_to(colour, person.shape))
+                # The light on the skin made up where the old garment was: the photo's own over that region, its
+                # broad fall-off only (the old garment's folds and print are no shape of skin).
+                light = np.clip(_broad_light(person, old, sw), 0.75, 1.15)
+                # Limbs: the tone of the skin the photo shows of that kind (the hands and bare arms; the legs below a
+                # skirt), its colour following its brightness as the photo's skin does (shadows deeper, warmer),
+                # round (darker towards the sides) and lit as the photo is there.
+                reference = skin_known & np.isin(parse, (*labels.ARM_LABELS, *labels.HAND_LABELS))
+                if reference.sum() < 30:
+                    reference = skin_known
+                arm_skin = _skin_tones(person, reference)
+                # The torso's skin: at its edge the colour of the skin around it (the neck, often in the chin's
+                # shadow), further in the tone of the skin the photo shows in the light (face, arms, hands) as the
+                # chest faces the light as they do; lit as the photo is there.
+                lit = skin_known & np.isin(parse, (labels.FACE, *labels.ARM_LABELS, *labels.HAND_LABELS))
+                lit &= _skin_likeness(person, face)
+                body_skin = _skin_tones(person, lit) if lit.sum() >= 30 else arm_skin
+                depth = ndimage.distance_transform_cdt(uncovered, metric="chessboard").astype(np.float32)
+                inward = np.clip(depth / (0.12 * sw), 0.0, 1.0)[..., None]
+                skin = (1 - inward) * base * light[..., None] + inward * body_skin(light)
                 shown_legs = legs_skin & skin_known
-                if shown_legs.sum() >= 30:
-                    leg_tone = np.median(person[shown_legs], axis=0)
-                limb_tone = np.where((limb_cover[1] > limb_cover[0])[..., None], leg_tone, colour)
-                base = np.where((cover > 0.02)[..., None], limb_tone, base)
-                # (Made-up limbs take the photo's light at half strength: an old print's strokes are no folds of skin.)
-                shade = np.where(cover > 0.02, shade_limbs * np.sqrt(photo_shade), photo_shade)
-                skin = np.clip(base * shade[..., None] + _grain(person, skin_known, size), 0, 1)
+                leg_skin = _skin_tones(person, shown_legs) if shown_legs.sum() >= 30 else arm_skin
+                target = np.clip(shade_limbs / 0.9 * light ** 0.8, 0.6, 1.1)  # (round shading: about 0.9 across)
+                legs_here = (limb_cover[1] > limb_cover[0])[..., None]
+                limbs = np.where(legs_here, leg_skin(target), arm_skin(target))
+                skin = np.where((cover > 0.02)[..., None], limbs, skin)
+                skin = np.clip(skin + _grain(person, skin_known, size), 0, 1)
                 # Limbs: their own soft outline over the background; the torso's skin: the old garment's outline.
                 weight = np.where(skin_area & (cover <= 0.02), 1.0, cover)[..., None] * uncovered[..., None]
                 result = result * (1 - weight) + skin * weight
@@ -1922,6 +2143,21 @@ def _colour_density(image: np.ndarray, where: np.ndarray) -> np.ndarray:
     counts = np.bincount(_colour_bins(image)[where], minlength=4096).astype(np.float64).reshape(16, 16, 16)
     counts = ndimage.gaussian_filter(counts, 0.6, mode="constant").ravel()
     return counts / max(counts.sum(), 1e-9)
+
+
+def _skin_chroma(person: np.ndarray, reference: np.ndarray, floor: float = 0.035) -> np.ndarray:
+    """Pixels whose chroma (YCbCr's Cb, Cr; any brightness: lit or in shadow) is the skin's seen in ``reference``:
+    within three robust spreads (at least ``floor``) of its median, so that a few cuffs or hair strands in the
+    reference do not widen it; all True when the reference is too small to tell."""
+    if reference.sum() < 30:
+        return np.ones(person.shape[:2], bool)
+    r, g, b = person[..., 0], person[..., 1], person[..., 2]
+    near = np.ones(person.shape[:2], bool)
+    for chroma in (-0.1687 * r - 0.3313 * g + 0.5 * b, 0.5 * r - 0.4187 * g - 0.0813 * b):
+        median = float(np.median(chroma[reference]))
+        spread = 1.4826 * float(np.median(np.abs(chroma[reference] - median)))
+        near &= np.abs(chroma - median) <= max(3.0 * spread, floor)
+    return near
 
 
 def _skin_likeness(person: np.ndarray, reference: np.ndarray) -> np.ndarray:

@@ -543,6 +543,13 @@ def _parse_work(image: np.ndarray, person: np.ndarray, body: _Body) -> np.ndarra
         # top (long hair hangs beside the neck, over the shoulders).
         hair = hair & ~(((regions.torso_v > 0.15) & (np.abs(regions.torso_u) < 0.45))
                         | ((regions.torso_v > 0.7) & (np.abs(regions.torso_u) < 0.8)))
+        # Nor does hair hang in front of the neck below the chin: what there reaches the neck's middle is a high
+        # collar (a black crew neck, a halter's band), with the parts of it joined to that around the neck's base.
+        collar_zone = (regions.face_v > 0.7) & (regions.torso_v < 0.2) & (np.abs(regions.torso_u) < 0.45)
+        pieces, count = ndimage.label(hair & collar_zone)
+        if count:
+            middle = np.unique(pieces[(pieces > 0) & (np.abs(regions.torso_u) < 0.1)])
+            hair &= ~np.isin(pieces, middle[middle > 0])
         upper = upper | (person & (colour_class == _HAIR) & ~hair)
     # Hair hangs from the head: dark pieces below it not joined to the hair above the shoulders (a black belt, a
     # dark fold) are garment, the top's above its hem, the bottom's below.
