@@ -21,13 +21,16 @@ COMMIT = "0123456789abcdef0123456789abcdef01234567"
 class FakeSpace:
     """``with FakeSpace({"owner/name": {"path/in/repo.jpg": Path(...)}}) as space: space.url``.
 
+    ``commit`` is the commit the Space's ``main`` is at (a revision pinned to it is answered too, as the Hub does).
+
     Attributes:
         files: ``{repo_id: {path: file on disk or bytes}}``; may be changed while the server runs.
         requests: ``(method, path)`` of every request, in order.
     """
 
-    def __init__(self, files: dict[str, dict[str, Path | bytes]]) -> None:
+    def __init__(self, files: dict[str, dict[str, Path | bytes]], *, commit: str = COMMIT) -> None:
         self.files = files
+        self.commit = commit
         self.requests: list[tuple[str, str]] = []
         space = self
 
@@ -40,7 +43,7 @@ class FakeSpace:
                 space.requests.append((self.command, path))
                 found = _RESOLVE.match(path)
                 source = space.files.get(found["repo"], {}).get(found["path"]) if found else None
-                if source is None or found["rev"] not in ("main", COMMIT):
+                if source is None or found["rev"] not in ("main", space.commit):
                     self.send_response(404)
                     self.send_header("X-Error-Code", "EntryNotFound")
                     self.send_header("Content-Length", "0")
@@ -48,7 +51,7 @@ class FakeSpace:
                     return
                 data = source if isinstance(source, bytes) else Path(source).read_bytes()
                 self.send_response(200)
-                self.send_header("X-Repo-Commit", COMMIT)
+                self.send_header("X-Repo-Commit", space.commit)
                 self.send_header("ETag", f'"{hashlib.sha256(data).hexdigest()}"')
                 self.send_header("Content-Length", str(len(data)))
                 self.send_header("Content-Type", "application/octet-stream")
@@ -72,3 +75,13 @@ class FakeSpace:
     def __exit__(self, *exc) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+
+def stand_in_space_files(source, real: Path) -> dict[str, Path]:
+    """The example paths of ``source`` (a ``RemoteExamples``) served with development photos of the same kind from
+    ``real`` (``../shared/samples/real``, read at test time): person photos for persons, product shots for garments."""
+    persons = sorted((real / "person").glob("*_00.jpg"))
+    garments = sorted((real / "garment").glob("*_00.jpg"))
+    files = {path: persons[i % len(persons)] for i, (path, _) in enumerate(source.persons)}
+    files.update({path: garments[i % len(garments)] for i, (path, _) in enumerate(source.garments)})
+    return files

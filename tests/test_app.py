@@ -18,7 +18,7 @@ from PIL import Image
 import vton_zoo
 from tests._app_server import install_random_weights
 from tests._parity import SHARED
-from tests._space_server import FakeSpace
+from tests._space_server import FakeSpace, stand_in_space_files
 from vton_zoo import weights
 from vton_zoo.demo import about, core, examples, weights_tab
 
@@ -409,26 +409,37 @@ def test_real_examples_come_from_the_space_pinned_and_cached(tmp_path, monkeypat
     monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hf"))
     for name in ("VTON_ZOO_OFFLINE", "HF_HUB_OFFLINE", examples.EXAMPLES_REPO_ENV):
         monkeypatch.delenv(name, raising=False)
-    source = examples.OOTD_EXAMPLES
-    files = {path: REAL / ("person" if "/model/" in path else "garment") / path.rsplit("/", 1)[1]
-             for path, _ in source.persons + source.garments}
+    source = examples.VITON_HD_EXAMPLES
+    assert len(source.revision) == 40  # pinned to one commit of the Space: its files cannot change
+    files = stand_in_space_files(source, REAL)
     # Nothing cached and no network: the drawn ones, said so.
-    fallback = examples.example_set("ootd", fetch=False)
+    fallback = examples.example_set("viton-hd", fetch=False)
     assert not fallback.real and fallback.credit == examples.DRAWN_CREDIT
-    tampered = source.garments[-1][0]
-    files[tampered] = b"\xff\xd8 a different file under the same name"
-    with FakeSpace({source.repo_id: files}) as space:
-        shown = examples.example_set("ootd", endpoint=space.url)
+    broken = source.garments[-1][0]
+    files[broken] = b"<html>not a photo</html>" * 10  # a page under a photo's name fails the upload checks
+    with FakeSpace({source.repo_id: files}, commit=source.revision) as space:
+        shown = examples.example_set("viton-hd", endpoint=space.url)
+        assert all(rev == source.revision for _, path in space.requests for rev in [path.split("/")[5]])
     assert shown.real and len(shown.persons) == len(source.persons)
-    assert len(shown.garments) == len(source.garments) - 1  # the changed file is refused
+    assert len(shown.garments) == len(source.garments) - 1  # the unusable file is left out
     assert [p.name for p in shown.persons] == [p.rsplit("/", 1)[1] for p, _ in source.persons]
-    assert "CC BY-NC-SA 4.0" in shown.credit and "huggingface.co/spaces/levihsu/OOTDiffusion" in shown.credit
-    assert shown.persons[0].read_bytes() == (REAL / "person" / "05997_00.jpg").read_bytes()
+    assert "CC BY-NC 4.0" in shown.credit and "VITON-HD" in shown.credit
+    assert "huggingface.co/spaces/Kwai-Kolors/Kolors-Virtual-Try-On" in shown.credit
+    assert shown.persons[0].read_bytes() == files[source.persons[0][0]].read_bytes()
     assert any(str(shown.persons[0]).startswith(folder) for folder in examples.allowed_paths())
     # The server gone, the cache serves them (what the page shows on every load).
-    cached = examples.example_set("ootd", fetch=False)
+    cached = examples.example_set("viton-hd", fetch=False)
     assert cached.persons == shown.persons and cached.garments == shown.garments
     assert examples.example_set("drawn").persons == examples.local_examples()[0]
+
+
+def test_no_example_photo_is_one_of_the_development_photos():
+    """../shared/samples' terms keep its photos out of the demo's examples: the real examples are other files."""
+    source = examples.VITON_HD_EXAMPLES
+    names = {path.rsplit("/", 1)[1] for path, _ in source.persons + source.garments}
+    if REAL.is_dir():
+        assert not names & {p.name for p in REAL.glob("*/*")}
+    assert not names & {p.name for p in (SHARED / "samples").glob("viton*/**/*.jpg")}
 
 
 # --------------------------------------------------------------------------------------------------------------------

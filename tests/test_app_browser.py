@@ -4,8 +4,8 @@
 What the app sees is real too: the official weights come from stand-ins of their hosts (tests/_source_server.py, an
 HTTPS proxy for GitHub, Google Drive and the DAFlow bucket): DM-VTON's release serves the upstream containers built
 from the parity recipe, RMGN's Drive file stalls halfway (a download in progress), the others answer 404. The example
-photos come from a stand-in of the OOTDiffusion Space (tests/_space_server.py), serving the real photos of
-../shared/samples/real (read at test time, never copied into the repository).
+photos come from a stand-in of the Space that serves them (tests/_space_server.py), serving real photos of
+../shared/samples/real under their names (read at test time, never copied into the repository).
 
 Checked: the Try on button is within the first screen after the inputs at both sizes; the background download shows
 its progress and DM-VTON turns ready without a reload; a text file and a 400-megapixel PNG bomb get our message, no
@@ -139,21 +139,22 @@ def _pick_example(page, gallery: str, index: int) -> None:
 
 def test_the_demo_in_a_browser(tmp_path):
     from tests._source_server import FakeSources
-    from vton_zoo.demo.examples import OOTD_EXAMPLES
+    from tests._space_server import stand_in_space_files
+    from vton_zoo.demo.examples import VITON_HD_EXAMPLES as EXAMPLES
 
     home = tmp_path / "home"
-    space_files = {path: REAL / ("person" if "/model/" in path else "garment") / path.rsplit("/", 1)[1]
-                   for path, _ in OOTD_EXAMPLES.persons + OOTD_EXAMPLES.garments}
+    space_files = stand_in_space_files(EXAMPLES, REAL)
     text_as_jpg = tmp_path / "notes.jpg"
     text_as_jpg.write_text("my shopping list, not a photo\n" * 40)
     bomb = _png_bomb(tmp_path / "big.png")
     release = _dm_vton_release(tmp_path)
 
-    with FakeSources(tmp_path / "sources") as sources, FakeSpace({OOTD_EXAMPLES.repo_id: space_files}) as space:
+    with FakeSources(tmp_path / "sources") as sources, FakeSpace({EXAMPLES.repo_id: space_files},
+                                                                     commit=EXAMPLES.revision) as space:
         sources.release(DMVTON_RELEASE, release)
         sources.drive_file(RMGN_DRIVE, bytes(4 << 20), "RMGN_checkpoints.zip", mode="stall")
         env = {**sources.env, "VTON_ZOO_OFFLINE": "", "HF_HUB_OFFLINE": "0", "HF_ENDPOINT": space.url,
-               "VTON_ZOO_EXAMPLES": "ootd", "HF_HUB_CACHE": str(tmp_path / "hf"), "HF_HUB_DISABLE_TELEMETRY": "1"}
+               "VTON_ZOO_EXAMPLES": "viton-hd", "HF_HUB_CACHE": str(tmp_path / "hf"), "HF_HUB_DISABLE_TELEMETRY": "1"}
         with running_app(home, tmp_path / "app.log", extra_env=env, args=["--download-weights"]) as (url, app), \
                 playwright_api.sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
@@ -161,9 +162,9 @@ def test_the_demo_in_a_browser(tmp_path):
                 page = browser.new_page(viewport=DESKTOP)
                 errors = []
                 page.on("pageerror", lambda exc: errors.append(str(exc)))
-                _open(page, url, len(OOTD_EXAMPLES.persons))
-                assert "OOTDiffusion" in page.inner_text("#examples-credit")
-                assert "CC BY-NC-SA 4.0" in page.inner_text("#examples-credit")
+                _open(page, url, len(EXAMPLES.persons))
+                assert "VITON-HD" in page.inner_text("#examples-credit")
+                assert "CC BY-NC 4.0" in page.inner_text("#examples-credit")
                 _button_within_first_screen(page, DESKTOP)
 
                 # The background download: RMGN in progress, DM-VTON turns ready without a reload.
@@ -281,7 +282,7 @@ def test_the_demo_in_a_browser(tmp_path):
 
                 # The phone: inputs, then the button within one screen; results below.
                 phone = browser.new_page(viewport=PHONE, is_mobile=True, has_touch=True)
-                _open(phone, url, len(OOTD_EXAMPLES.persons))
+                _open(phone, url, len(EXAMPLES.persons))
                 _button_within_first_screen(phone, PHONE)
                 print("phone: Try on ends at", _box(phone, "#run")["y"] + _box(phone, "#run")["height"])
                 _shoot(phone, tmp_path / "phone.png")

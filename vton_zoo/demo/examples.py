@@ -1,17 +1,24 @@
 """The demo's example photos: real ones fetched at run time where their licence allows, drawn ones as the fallback.
 
 **Real photos** come from a public repository whose licence allows showing them, fetched when the app starts and
-cached (the Hugging Face Hub cache; offline, the cache is reused): by default the example photos of the OOTDiffusion
-Space (:data:`OOTD_EXAMPLES`, ``levihsu/OOTDiffusion``, CC BY-NC-SA 4.0: non-commercial, with attribution). Each
-file's sha256 is pinned, so a changed or substituted file is refused. The page names the source and the licence
-beside the examples (:attr:`ExampleSet.credit`). The photos are never copied into this repository or its packages.
+cached (the Hugging Face Hub cache; offline, the cache is reused): by default VITON-HD test photos
+(:data:`VITON_HD_EXAMPLES`: Choi et al., CVPR 2021, released under CC BY-NC 4.0, which allows non-commercial
+redistribution with credit), as the Kolors Virtual Try-On Space serves them, pinned to one commit of that Space (a
+commit's files cannot change). Files can also be pinned by sha256. Whatever arrives must pass the photo checks the
+app applies to uploads, or it is left out. The page names the source, the licence and the paper beside the examples
+(:attr:`ExampleSet.credit`). The photos are never copied into this repository or its packages, and none of them is
+among the project's development photos (``../shared/samples``, whose terms keep them out of the demo).
+
+Dress Code photos (lower garments, dresses) are not offered: that dataset is released only to those who sign its
+licence agreement, so no redistributable lower-garment or dress photo is known; the category selector still works
+with your own photos.
 
 **Drawn examples** are the offline fallback: flat-shaded figures that MediaPipe Pose reads as a person (front view,
 arms down, head to feet, 3:4 like VITON-HD) and T-shirt product shots on white, drawn here (MIT like the code).
 There is no public-domain full-body photo inside the packages the demo installs (scikit-image's ``astronaut`` and
 matplotlib's ``grace_hopper`` are head-and-shoulders portraits, which the person check rightly refuses).
 
-Settings: ``VTON_ZOO_EXAMPLES`` = ``ootd`` (default: the real photos above, drawn ones when they cannot be had),
+Settings: ``VTON_ZOO_EXAMPLES`` = ``viton-hd`` (default: the real photos above, drawn ones when they cannot be had),
 ``drawn`` (drawn only, nothing fetched), or ``hub:OWNER/NAME`` (a Hub *dataset* with ``person/`` and ``garment/``
 folders, e.g. your own; ``VTON_ZOO_EXAMPLES_REPO=OWNER/NAME`` means the same).
 """
@@ -39,11 +46,12 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
 
 @dataclass(frozen=True)
 class RemoteExamples:
-    """Example photos in a public Hub repository (a Space or a dataset), pinned file by file.
+    """Example photos in a public Hub repository (a Space or a dataset), pinned by commit or file by file.
 
     Attributes:
-        repo_id, repo_type, revision: where the files are (``repo_type`` ``"space"`` or ``"dataset"``).
-        persons, garments: ``(path in the repo, sha256)`` of each photo, in gallery order.
+        repo_id, repo_type, revision: where the files are (``repo_type`` ``"space"`` or ``"dataset"``; a commit
+            hash as ``revision`` pins every file).
+        persons, garments: ``(path in the repo, sha256 or None)`` of each photo, in gallery order.
         title, url: how the page names and links the source.
         licence, licence_url: the licence the photos are published under.
         note: anything else the credit line must say (where the photos come from originally).
@@ -52,8 +60,8 @@ class RemoteExamples:
     repo_id: str
     repo_type: str
     revision: str
-    persons: tuple[tuple[str, str], ...]
-    garments: tuple[tuple[str, str], ...]
+    persons: tuple[tuple[str, str | None], ...]
+    garments: tuple[tuple[str, str | None], ...]
     title: str
     url: str
     licence: str
@@ -62,36 +70,26 @@ class RemoteExamples:
 
     def credit(self) -> str:
         extra = f" ({self.note})" if self.note else ""
-        return (f"Example photos: [{self.title}]({self.url}){extra}, [{self.licence}]({self.licence_url}): "
-                "non-commercial use; fetched at run time, not part of vton-zoo.")
+        return (f"Example photos: {self.title}{extra}, [{self.licence}]({self.licence_url}): non-commercial use; "
+                f"served by [{self.repo_id}]({self.url}), fetched at run time, not part of vton-zoo.")
 
 
-# The example photos of the OOTDiffusion demo Space (the same files as the GitHub repo's run/examples at commit
-# 13ef0faba266, whose LICENSE is CC BY-NC-SA 4.0). Persons: studio shots (VITON-HD style) and full-body shots (Dress
-# Code style); garments: two tops, two trousers, two dresses, so every garment category has an example.
-OOTD_EXAMPLES = RemoteExamples(
-    repo_id="levihsu/OOTDiffusion", repo_type="space", revision="main",
-    persons=(
-        ("run/examples/model/05997_00.jpg", "45f1b2a9e52e7c9aa2f7c475ad70aeef8dc446b7e3d6ddf34bbce63fffa11f95"),
-        ("run/examples/model/model_5.png", "5faaea84635da215bd0819cf5ce65512ca1b742c39ee8fd67176b19e084ed872"),
-        ("run/examples/model/07966_00.jpg", "70785b8c99e353755466ac397a117c659851d84c55d3292d599820752f930ae3"),
-        ("run/examples/model/049205_0.jpg", "73594af5aa798c6908358f348eb8f1ac289f788580d8557b182aea731bb4e3ae"),
-        ("run/examples/model/model_8.png", "bf4f2064cc6efe6aa4b6bb503d6d2aadba4feff13b5784457ed7ddd63c1fc20f"),
-        ("run/examples/model/053514_0.jpg", "7246a15f016b6e13aecd99ca6b9116b9d558d883be7e307454759bd77e1e226c"),
-    ),
-    garments=(
-        ("run/examples/garment/00126_00.jpg", "661ebf9c36b4ef974503023f8e59fe28937757646fb27b21c960869ab1cf3ac1"),
-        ("run/examples/garment/050181_1.jpg", "923a11eaa89ef07348acb29add1eddd4f0e49184d912a590403e36150d35d54f"),
-        ("run/examples/garment/00151_00.jpg", "d8ad0a63cdacfa9e7876c25624195def2f4005cc9eb8e63b3f8f275b4fa0d7f7"),
-        ("run/examples/garment/051946_1.jpg", "7ff915215d9e2eb20808c1c994ad322310498f62eae6c5be918660ab121ac767"),
-        ("run/examples/garment/051412_1.jpg", "8f5101cd45427dffa60adef80d0540dbe6606b49de5b6fd5f483595d8c3b350d"),
-        ("run/examples/garment/053319_1.jpg", "3686dc756dacd464369dd240f311a33f1ea55f2b3889986454b66c6c337538e1"),
-        ("run/examples/garment/052234_1.jpg", "03e7d5d003459b68b9ab8344e3ee2bd0a463108b3cd726e426736a8ffa9d1dbd"),
-    ),
-    title="OOTDiffusion's Space",
-    url="https://huggingface.co/spaces/levihsu/OOTDiffusion",
-    licence="CC BY-NC-SA 4.0", licence_url="https://creativecommons.org/licenses/by-nc-sa/4.0/",
-    note="from VITON-HD and Dress Code",
+# VITON-HD test photos (named as in the dataset: person and top share the number of their pair), as the Kolors Virtual
+# Try-On Space serves them at one commit. VITON-HD's README: "All material is made available under Creative Commons
+# BY-NC 4.0 ... use, redistribute, and adapt the material for non-commercial purposes, as long as you give
+# appropriate credit by citing our paper". Upper-body garments only (VITON-HD has no others). No sha256 is pinned
+# (none could be read from this offline machine); the commit pins the bytes.
+VITON_HD_EXAMPLES = RemoteExamples(
+    repo_id="Kwai-Kolors/Kolors-Virtual-Try-On", repo_type="space",
+    revision="b453f9d841c9a96099fd07361c1d84436d920d70",
+    persons=tuple((f"assets/human/{name}.jpg", None) for name in
+                  ("00035_00", "00121_00", "00034_00", "01992_00")),
+    garments=tuple((f"assets/cloth/{name}.jpg", None) for name in
+                   ("04469_00", "04743_00", "09133_00", "09163_00", "09166_00", "09236_00", "09290_00", "09305_00",
+                    "14673_00")),
+    title="VITON-HD test photos (Choi et al., VITON-HD, CVPR 2021)",
+    url="https://huggingface.co/spaces/Kwai-Kolors/Kolors-Virtual-Try-On",
+    licence="CC BY-NC 4.0", licence_url="https://creativecommons.org/licenses/by-nc/4.0/",
 )
 
 DRAWN_CREDIT = "Example photos drawn by vton-zoo: the offline fallback (the real ones could not be fetched)."
@@ -284,11 +282,12 @@ def _verified_sha256(path: Path) -> str:
     return _VERIFIED[key]
 
 
-def fetch_remote(source: RemoteExamples = OOTD_EXAMPLES, *, endpoint: str | None = None, timeout: float = 10.0,
-                 cached_only: bool = False) -> ExampleSet:
-    """The photos of ``source``, each fetched (or found in the Hub cache) and checked against its pinned sha256.
+def fetch_remote(source: RemoteExamples = VITON_HD_EXAMPLES, *, endpoint: str | None = None,
+                 timeout: float = 10.0, cached_only: bool = False) -> ExampleSet:
+    """The photos of ``source``, each fetched (or found in the Hub cache) and checked: against its pinned sha256
+    when it has one, and always with the checks an upload gets (an image, within the size limits).
 
-    A photo that cannot be had or does not match is left out (logged); the set is empty unless at least one person
+    A photo that cannot be had or fails a check is left out (logged); the set is empty unless at least one person
     and one garment arrived.
 
     Args:
@@ -298,7 +297,7 @@ def fetch_remote(source: RemoteExamples = OOTD_EXAMPLES, *, endpoint: str | None
     """
     from .. import hub
 
-    def get(items: tuple[tuple[str, str], ...]) -> list[Path]:
+    def get(items: tuple[tuple[str, str | None], ...], role: str) -> list[Path]:
         found = []
         for filename, sha256 in items:
             try:
@@ -311,18 +310,43 @@ def fetch_remote(source: RemoteExamples = OOTD_EXAMPLES, *, endpoint: str | None
                 if "offline" in str(exc):
                     break  # no network and not cached: the rest will not arrive either
                 continue
-            if _verified_sha256(path) != sha256:
+            if sha256 is not None and _verified_sha256(path) != sha256:
                 logger.warning("example %s from %s does not match its pinned sha256: left out", filename,
                                source.repo_id)
+                continue
+            try:
+                _checked_photo(path, role)
+            except ValueError as exc:
+                logger.warning("example %s from %s is not a usable photo: left out (%s)", filename, source.repo_id,
+                               exc)
                 continue
             found.append(path)
         return found
 
-    persons = get(source.persons)
-    garments = get(source.garments) if persons else []
+    persons = get(source.persons, "person")
+    garments = get(source.garments, "garment") if persons else []
     if not persons or not garments:
         return ExampleSet()
     return ExampleSet(persons, garments, source.credit(), real=True)
+
+
+_CHECKED: dict[tuple[str, int, int], str] = {}  # (path, mtime_ns, size) -> "" (fine) or the refusal
+
+
+def _checked_photo(path: Path, role: str) -> None:
+    """The upload checks (format, size, megapixels; header only) on a fetched photo, remembered per file version."""
+    from ..preprocess.io import probe_image
+
+    stat = path.stat()
+    key = (str(path), stat.st_mtime_ns, stat.st_size)
+    if key not in _CHECKED:
+        try:
+            probe_image(path, role=role, name=path.name)
+            _CHECKED[key] = ""
+        except ValueError as exc:
+            _CHECKED[key] = str(exc)
+    if _CHECKED[key]:
+        raise ValueError(_CHECKED[key])
 
 
 def hub_examples(repo_id: str | None = None) -> tuple[list[Path], list[Path]]:
@@ -368,12 +392,12 @@ def example_set(setting: str | None = None, *, fetch: bool = True, endpoint: str
         if persons and garments:
             credit = f"Example photos: the Hub dataset [{repo_id}](https://huggingface.co/datasets/{repo_id})."
             return ExampleSet(persons, garments, credit, real=True)
-    elif setting.lower() in ("", "ootd"):
-        real = fetch_remote(OOTD_EXAMPLES, endpoint=endpoint, cached_only=not fetch)
+    elif setting.lower() in ("", "viton-hd"):
+        real = fetch_remote(VITON_HD_EXAMPLES, endpoint=endpoint, cached_only=not fetch)
         if real.persons:
             return real
     else:
-        logger.warning("%s=%r is not 'ootd', 'drawn' or 'hub:OWNER/NAME': showing the drawn examples",
+        logger.warning("%s=%r is not 'viton-hd', 'drawn' or 'hub:OWNER/NAME': showing the drawn examples",
                        EXAMPLES_ENV, setting)
     return ExampleSet(drawn_persons, drawn_garments, DRAWN_CREDIT)
 
@@ -413,7 +437,7 @@ def allowed_paths() -> list[str]:
 
     folders.add(home() / "examples")
     cache = Path(constants.HF_HUB_CACHE)
-    folders.add(cache / f"{OOTD_EXAMPLES.repo_type}s--{OOTD_EXAMPLES.repo_id.replace('/', '--')}")
+    folders.add(cache / f"{VITON_HD_EXAMPLES.repo_type}s--{VITON_HD_EXAMPLES.repo_id.replace('/', '--')}")
     repo_id = os.environ.get(EXAMPLES_REPO_ENV, "") or os.environ.get(EXAMPLES_ENV, "").removeprefix("hub:")
     if repo_id.count("/") == 1:
         folders.add(cache / f"datasets--{repo_id.replace('/', '--')}")
