@@ -167,6 +167,9 @@ ROUND2 = {
     "wide_straps": ("model_4.png", "07382_00.jpg"),
     # A black crew neck the parse took for hair: the old collar stayed over the new T-shirt's neckline.
     "collar_as_hair": ("01008_00.jpg", "00055_00.jpg"),
+    # Bare arms beside a white tank: their blurred outer edge (which the parse leaves to the backdrop) was taken for
+    # the old garment's fringe and painted over with the backdrop: the arms' outline frayed.
+    "arm_edge": ("model_6.png", "050105_1.jpg"),
 }
 
 
@@ -254,6 +257,20 @@ def test_a_black_crew_neck_is_no_hair(round2):
     assert dark_before > 0.1  # the collar is there
     assert hair <= 0.05, hair
     assert dark_after <= 0.1, dark_after
+
+
+def test_a_bare_arms_blurred_edge_stays(round2):
+    """Beside the bare arms (below the new sleeves), the edge pixels the parse gives to the backdrop keep the
+    photo's (before: a fifth of them near the old tank were repainted with the backdrop)."""
+    person, out, region, parse, k, sw = _arrays(round2["arm_edge"])
+    arms = np.isin(parse, labels.ARM_LABELS) & ~ndimage.binary_dilation(region, iterations=4)
+    arms[: int((k[2, 1] + k[5, 1]) / 2 + 0.5 * sw)] = False  # below the sleeves
+    edge = ndimage.binary_dilation(arms, iterations=2) & (parse == labels.BACKGROUND)
+    edge &= ~ndimage.binary_dilation(region, iterations=4)
+    assert edge.sum() > 50
+    changed = float((np.abs(out - person).max(axis=2)[edge] > photos.CHANGE_TOLERANCE / 255).mean())
+    log.info("arm edge pixels %d, changed %.3f", edge.sum(), changed)
+    assert changed <= 0.05, changed
 
 
 # --- preprocessing of the development photos ---------------------------------------------------------------------

@@ -1880,7 +1880,14 @@ class TPSBaseline(TryOnModel):
                 not_skin = ~_skin_chroma(person, face | hands)
                 # (A sheer black sleeve over skin has its chroma but is much darker than the face.)
                 not_skin |= _luminance(person) < 0.5 * float(np.median(_luminance(person[face])))
-                old_upper |= arm_pixels & not_skin
+                # (A sleeve is wide; the shadowed edge of a bare arm, a thin line, is no sleeve.)
+                sleeve_like = arm_pixels & not_skin
+                old_upper |= _dilate(~_dilate(~sleeve_like, 2), 2) & arm_pixels
+        # Nor is a thin line of "garment" along an arm, below the shoulders, where the parse gave the shadowed edge of
+        # a bare arm to the top (a strap is thin too, but above the armpits).
+        thin = old_upper & ~_dilate(~_dilate(~old_upper, 2), 2) & (yy > body.neck[1] + 0.3 * sw)
+        thin &= _dilate(arm_zone, max(1, int(round(0.08 * sw))))
+        old_upper &= ~thin
         # Sleeves the parse took for the lower garment (a forearm beside a skirt): along the forearms, what is nearer
         # the top's colour than the lower garment's stays (in front of the new lower garment).
         sleeve_over_lower = np.zeros(size, bool)
@@ -2027,7 +2034,9 @@ class TPSBaseline(TryOnModel):
         clear = background & ~_dilate(old, 4)
         backdrop = _fill(person, clear if clear.sum() >= 100 else background) if background.any() else person
         # That fringe (a sleeve's blurred edge): what beside the old garment does not look like the backdrop there.
-        rim |= _dilate(old, 4) & background & (np.abs(person - backdrop).max(axis=2) > 0.06)
+        # (Not the blurred edge of a bare arm, hand or leg beside it: the parse leaves that to the backdrop too.)
+        limbs = _dilate(np.isin(parse, (*labels.ARM_LABELS, *labels.HAND_LABELS, labels.LOWER_BODY)) & ~old, 3)
+        rim |= _dilate(old, 4) & background & ~limbs & (np.abs(person - backdrop).max(axis=2) > 0.06)
         rim &= ~np.isin(parse, (labels.FACE, labels.HAIR, *labels.HAND_LABELS))
         uncovered = (old | rim) & (alpha < 0.98) & ~keep
         torso_body = np.zeros(size, bool)
