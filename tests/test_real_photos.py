@@ -170,6 +170,9 @@ ROUND2 = {
     # Bare arms beside a white tank: their blurred outer edge (which the parse leaves to the backdrop) was taken for
     # the old garment's fringe and painted over with the backdrop: the arms' outline frayed.
     "arm_edge": ("model_6.png", "050105_1.jpg"),
+    # A broad body: the chest's scale (the garment widened to the body's width) also stretched the T-shirt's length
+    # to mid-thigh.
+    "broad_body": ("07966_00.jpg", "048554_1.jpg"),
 }
 
 
@@ -271,6 +274,18 @@ def test_a_bare_arms_blurred_edge_stays(round2):
     changed = float((np.abs(out - person).max(axis=2)[edge] > photos.CHANGE_TOLERANCE / 255).mean())
     log.info("arm edge pixels %d, changed %.3f", edge.sum(), changed)
     assert changed <= 0.05, changed
+
+
+def test_a_broad_bodys_t_shirt_is_not_stretched_long(round2):
+    """The T-shirt on a broad body ends within a third of the torso's length (neck to hips) below the hips (before:
+    0.43 of it)."""
+    _, _, region, _, k, _ = _arrays(round2["broad_body"])
+    neck_y, hip_y = float((k[2, 1] + k[5, 1]) / 2), float(k[8, 1])  # (BODY_25: 8 is the mid-hip)
+    centre = int(round(k[8, 0]))
+    hem = float(np.flatnonzero(region[:, centre - 10: centre + 10].any(1)).max())
+    below = (hem - hip_y) / (hip_y - neck_y)
+    log.info("hem %.0f, hips %.0f, neck %.0f: %.2f of the torso below the hips", hem, hip_y, neck_y, below)
+    assert below <= 0.33, below
 
 
 # --- preprocessing of the development photos ---------------------------------------------------------------------

@@ -1196,7 +1196,9 @@ def _upper_layers(garment_mask: np.ndarray, garment: np.ndarray, body: _Body, ou
     # dropped armholes of a flat-lay take (0.8 on VITON-HD 00017's own top, worn untucked to the hips).
     g_collar_y = 0.5 * float(g_collar[0][1] + g_collar[1][1])
     p_collar_y = float(body.neck[1]) - config.neck_up * sw
-    length = p_collar_y + config.length_scale * scale * (g_bottom - g_collar_y) - armpit_y
+    # (A top's length by the smaller estimate: a broad body widens the chest's, not the top's length.)
+    length_scale = min(scale, *estimates) if category == "upper" else scale
+    length = p_collar_y + config.length_scale * length_scale * (g_bottom - g_collar_y) - armpit_y
     torso = found.torso_mask
     g_rows = np.arange(int(g_arm_y + 0.3 * (g_bottom - g_arm_y)), int(g_bottom - 0.05 * (g_bottom - g_arm_y)) + 1)
     widths = [_run_width(torso[r], int(round(found.centre))) for r in g_rows if 0 <= r < torso.shape[0]]
