@@ -551,11 +551,11 @@ def _parse_work(image: np.ndarray, person: np.ndarray, body: _Body) -> np.ndarra
             middle = np.unique(pieces[(pieces > 0) & (np.abs(regions.torso_u) < 0.1)])
             hair &= ~np.isin(pieces, middle[middle > 0])
         upper = upper | (person & (colour_class == _HAIR) & ~hair)
-    # Hair hangs from the head: dark pieces below it not joined to the hair above the shoulders (a black belt, a
-    # dark fold) are garment, the top's above its hem, the bottom's below.
+    # Hair hangs from the head: dark pieces below it not joined to the hair about the head, above the chin (a black
+    # belt, a dark fold, a dark strap over the shoulder) are garment, the top's above its hem, the bottom's below.
     pieces, count = ndimage.label(hair)
     if count > 1:
-        attached = np.unique(pieces[hair & (regions.torso_v < 0.0)])
+        attached = np.unique(pieces[hair & (regions.torso_v < 0.0) & (regions.face_v < 0.62)])
         loose = hair & ~np.isin(pieces, attached[attached > 0])
         if loose.any():
             hair &= ~loose
