@@ -1885,6 +1885,11 @@ class TPSBaseline(TryOnModel):
                 # (A sleeve is wide; the shadowed edge of a bare arm, a thin line, is no sleeve.)
                 sleeve_like = arm_pixels & not_skin
                 old_upper |= _dilate(~_dilate(~sleeve_like, 2), 2) & arm_pixels
+                # The same for the neck: a collar the parse took for skin (a red rib) is the old top's; a thin
+                # necklace is no collar.
+                neck = (parse == labels.NECK) & (yy > float(face.any(1).nonzero()[0].max()))
+                collar_like = neck & ~_skin_chroma(person, face | hands)
+                old_upper |= _dilate(~_dilate(~collar_like, 2), 2) & neck
         # Nor is a thin line of "garment" along an arm, below the shoulders, where the parse gave the shadowed edge of
         # a bare arm to the top (a strap is thin too, but above the armpits).
         thin = old_upper & ~_dilate(~_dilate(~old_upper, 2), 2) & (yy > body.neck[1] + 0.3 * sw)
