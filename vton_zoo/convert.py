@@ -12,23 +12,15 @@ The files are read with ``torch.load(weights_only=True)`` and loaded strictly; t
 from __future__ import annotations
 
 import argparse
-import hashlib
 import logging
 import sys
 from pathlib import Path
 
 from .checkpoints import create_model, load_official, save_safetensors
+from .hub import sha256_file
 from .registry import get_spec, list_models
 
 logger = logging.getLogger(__name__)
-
-
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def convert(name: str, files: list[str | Path], out: str | Path, **config) -> Path:
@@ -40,7 +32,7 @@ def convert(name: str, files: list[str | Path], out: str | Path, **config) -> Pa
         configured.load_state_dict(model.state_dict())
         model = configured
     source = {
-        "converted_from": [{"file": f.name, "sha256": sha256(f)} for f in files],
+        "converted_from": [{"file": f.name, "sha256": sha256_file(f)} for f in files],
         "official_parts": list(model.spec.official_parts),
         "license": model.spec.license,
         "code_url": model.spec.code_url,

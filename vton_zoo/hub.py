@@ -197,7 +197,8 @@ def describe_non_checkpoint(path: str | os.PathLike) -> str | None:
     return describe_page(head)
 
 
-def _sha256_of(path: Path) -> str:
+def sha256_file(path: str | os.PathLike) -> str:
+    """The hex sha256 of a file, read in 1 MB blocks."""
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(_CHUNK), b""):
@@ -240,7 +241,7 @@ def _keep(part: Path, dest: Path, url: str, *, sha256: str | None,
           validate: Callable[[Path], None] | None) -> Path:
     """Check a finished ``.part`` file (``sha256``, ``validate``) and rename it to ``dest``; deleted when it fails."""
     if sha256 is not None:
-        actual = _sha256_of(part)
+        actual = sha256_file(part)
         if actual != sha256.lower():
             part.unlink(missing_ok=True)
             raise DownloadError(f"Checksum mismatch for {url}: expected sha256 {sha256}, got {actual}; the download "
@@ -284,7 +285,7 @@ def download_url(url: str, dest: str | os.PathLike, *, progress: ByteProgress | 
         sha256 = sha256.lower()
     if dest.is_file():
         try:
-            if sha256 is not None and _sha256_of(dest) != sha256:
+            if sha256 is not None and sha256_file(dest) != sha256:
                 raise ValueError("checksum differs")
             _validate(dest, validate, url)
             return dest

@@ -356,7 +356,7 @@ def _check_sha256(source: WeightSource, files: Sequence[Path]) -> None:
     for path in files:
         expected = source.expected_sha256(path.name)
         if expected is not None:
-            actual = hub._sha256_of(path)
+            actual = hub.sha256_file(path)
             if actual != expected:
                 raise ValueError(f"{path.name}: sha256 {actual} differs from the published {expected}")
 

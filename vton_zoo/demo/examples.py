@@ -25,7 +25,6 @@ folders, e.g. your own; ``VTON_ZOO_EXAMPLES_REPO=OWNER/NAME`` means the same).
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import threading
@@ -263,14 +262,6 @@ def local_examples() -> tuple[list[Path], list[Path]]:
     return ([folder / f"{f.name}.png" for f in FIGURES], [folder / f"{g.name}.png" for g in GARMENTS])
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 _VERIFIED: dict[tuple[str, int, int], str] = {}  # (path, mtime_ns, size) -> sha256, so page loads hash once
 
 
@@ -278,7 +269,9 @@ def _verified_sha256(path: Path) -> str:
     stat = path.stat()
     key = (str(path), stat.st_mtime_ns, stat.st_size)
     if key not in _VERIFIED:
-        _VERIFIED[key] = _sha256(path)
+        from ..hub import sha256_file
+
+        _VERIFIED[key] = sha256_file(path)
     return _VERIFIED[key]
 
 
