@@ -2003,10 +2003,18 @@ class TPSBaseline(TryOnModel):
                 raised = (old & ~covered & under & (yy < body.neck[1] + 0.3 * sw) & ~margin
                           & (np.abs(xx - body.neck[0]) > 0.22 * sw))
                 raised &= ~np.isin(parse, (labels.FACE, labels.HAIR, *labels.HAND_LABELS))
+                # (Smooth: the parse's ragged edge, spikes of skin it took for the old top, is no shape for the new
+                # one.)
+                radius = max(1, int(round(0.03 * sw)))
+                raised &= _dilate(~_dilate(~(covered | raised), radius), radius)
                 if raised.any():  # (the fabric from a little inside: not the collar's rib drawn out)
                     warped[raised] = _nearest(warped, covered, raised, max(2, int(round(0.06 * sw))))
                     alpha[raised] = 1.0
             margin &= ~np.isin(parse, (labels.FACE, labels.HAIR, *labels.HAND_LABELS))
+            # (Smooth, as above.)
+            radius = max(1, int(round(0.02 * sw)))
+            grown = covered | margin
+            margin &= _dilate(~_dilate(~grown, radius), radius)
             if margin.any():
                 warped[margin] = _nearest(warped, covered, margin)
                 alpha[margin] = 1.0
@@ -2108,7 +2116,8 @@ class TPSBaseline(TryOnModel):
                 body_skin = _skin_tones(person, lit) if lit.sum() >= 30 else arm_skin
                 depth = ndimage.distance_transform_cdt(uncovered, metric="chessboard").astype(np.float32)
                 inward = np.clip(depth / (0.12 * sw), 0.0, 1.0)[..., None]
-                skin = (1 - inward) * base * light[..., None] + inward * body_skin(light)
+                # (Near the edge the skin around already has the photo's light there: the fill is seamless.)
+                skin = (1 - inward) * base + inward * body_skin(light)
                 shown_legs = legs_skin & skin_known
                 leg_skin = _skin_tones(person, shown_legs) if shown_legs.sum() >= 30 else arm_skin
                 target = np.clip(shade_limbs / 0.9 * light ** 0.8, 0.6, 1.1)  # (round shading: about 0.9 across)
