@@ -1766,7 +1766,8 @@ def _skin_tones(person: np.ndarray, reference: np.ndarray):
         slope = np.clip(slope, 0.5 * proportional, 1.5 * proportional)
     else:
         slope = proportional
-    return lambda s: (median_c + slope * (median_l * (s[..., None] - 1.0))).astype(np.float32)
+    median_c, slope = median_c.astype(np.float32), (slope * median_l).astype(np.float32)
+    return lambda s: median_c + slope * (s[..., None].astype(np.float32) - 1.0)
 
 
 def _skin_colour(person: np.ndarray, parse: np.ndarray, skin_pixels: np.ndarray) -> np.ndarray:
@@ -1871,11 +1872,12 @@ class TPSBaseline(TryOnModel):
         # skin-like and nearer the old top's colour than the face's are the old top.
         arm_pixels = np.isin(parse, labels.ARM_LABELS)
         face = parse == labels.FACE
+        face_like = _skin_likeness(person, face)  # (colours of the face's skin; used again below)
         if arm_pixels.any() and old_upper.sum() >= 30 and face.sum() >= 30:
             skin_tone = np.median(person[face], axis=0)
             top_tone = np.median(person[old_upper], axis=0)
             nearer_top = (np.linalg.norm(person - top_tone, axis=2) < np.linalg.norm(person - skin_tone, axis=2))
-            old_upper |= arm_pixels & nearer_top & ~_skin_likeness(person, face)
+            old_upper |= arm_pixels & nearer_top & ~face_like
             # Whatever its brightness, skin has the chroma of the face and hands: a grey or a black sleeve has not.
             if category != "lower":
                 hands = np.isin(parse, labels.HAND_LABELS)
@@ -2090,8 +2092,7 @@ class TPSBaseline(TryOnModel):
                 skin_known = np.isin(parse, (*skin_labels, labels.FACE, *labels.HAND_LABELS)) | legs_skin
                 # Skin only (not hair strands read as neck, not the old garment), in the light or in shadow (the fill
                 # goes on from the skin around it).
-                face = parse == labels.FACE
-                skin_known &= ~old & (_skin_likeness(person, face) | _skin_chroma(person, face, 0.025))
+                skin_known &= ~old & (face_like | _skin_chroma(person, face, 0.025))
                 colour = _skin_colour(person, parse, skin_known)
                 # (From the skin right around the hole, at full resolution: the fill meets its edge without a seam.)
                 ring = skin_known & _dilate(uncovered, 3)
@@ -2112,18 +2113,20 @@ class TPSBaseline(TryOnModel):
                 # shadow), further in the tone of the skin the photo shows in the light (face, arms, hands) as the
                 # chest faces the light as they do; lit as the photo is there.
                 lit = skin_known & np.isin(parse, (labels.FACE, *labels.ARM_LABELS, *labels.HAND_LABELS))
-                lit &= _skin_likeness(person, face)
+                lit &= face_like
                 body_skin = _skin_tones(person, lit) if lit.sum() >= 30 else arm_skin
                 depth = ndimage.distance_transform_cdt(uncovered, metric="chessboard").astype(np.float32)
                 inward = np.clip(depth / (0.12 * sw), 0.0, 1.0)[..., None]
                 # (Near the edge the skin around already has the photo's light there: the fill is seamless.)
-                skin = (1 - inward) * base + inward * body_skin(light)
+                skin = ((1 - inward) * base + inward * body_skin(light)).astype(np.float32)
                 shown_legs = legs_skin & skin_known
                 leg_skin = _skin_tones(person, shown_legs) if shown_legs.sum() >= 30 else arm_skin
                 target = np.clip(shade_limbs / 0.9 * light ** 0.8, 0.6, 1.1)  # (round shading: about 0.9 across)
-                legs_here = (limb_cover[1] > limb_cover[0])[..., None]
-                limbs = np.where(legs_here, leg_skin(target), arm_skin(target))
-                skin = np.where((cover > 0.02)[..., None], limbs, skin)
+                limbs = cover > 0.02
+                legs_here = limbs & (limb_cover[1] > limb_cover[0])
+                arms_here = limbs & ~legs_here
+                skin[arms_here] = arm_skin(target[arms_here])
+                skin[legs_here] = leg_skin(target[legs_here])
                 skin = np.clip(skin + _grain(person, skin_known, size), 0, 1)
                 # Limbs: their own soft outline over the background; the torso's skin: the old garment's outline.
                 weight = np.where(skin_area & (cover <= 0.02), 1.0, cover)[..., None] * uncovered[..., None]
