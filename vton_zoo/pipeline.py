@@ -353,7 +353,9 @@ class TryOnPipeline:
         pose = estimate_pose(person_rgb)
         check = assess_person(person_rgb, pose=pose)
         if not check.ok:
-            if check.status in ("no_person", "cut_off") and garment_module.looks_like_product_shot(person_rgb):
+            garment_shot = check.status in ("no_person", "cut_off") and garment_module.looks_like_product_shot(
+                person_rgb, check.pose)
+            if garment_shot:
                 raise ValueError(garment_module.GARMENT_AS_PERSON)
             raise ValueError(check.message)
         person_mask = segment_person(person_rgb, pose=pose)

@@ -610,7 +610,7 @@ def prepare_inputs(person, garment, *, category: str | None = "auto", person_nam
     garment_rgb = load_image(garment, role="garment", name=garment_name)
     check = pose.assess_person(person_rgb)
     if not check.ok:
-        if check.status in ("no_person", "cut_off") and garment_prep.looks_like_product_shot(person_rgb):
+        if check.status in ("no_person", "cut_off") and garment_prep.looks_like_product_shot(person_rgb, check.pose):
             raise ValueError(garment_prep.GARMENT_AS_PERSON)
         raise ValueError(check.message)
     garment_small = _work_copy(garment_rgb)

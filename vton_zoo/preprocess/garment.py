@@ -960,10 +960,19 @@ GARMENT_AS_PERSON = ("The person photo looks like a garment product shot (a garm
                      "least the hips, as the person")
 
 
-def looks_like_product_shot(image: np.ndarray) -> bool:
-    """``True`` when ``image`` (uint8 RGB) is what a garment input should be: the garment photo checks pass and a
-    garment mask covers a garment-sized part of it. Asked only of person photos whose person check failed (a studio
-    photo of a person on white passes the garment checks too, but it also passes the person check)."""
+def looks_like_product_shot(image: np.ndarray, pose: PoseResult | None = None) -> bool:
+    """``True`` when ``image`` (uint8 RGB) is what a garment input should be: no face in it, the garment photo checks
+    pass and a garment mask covers a garment-sized part of it. Asked only of person photos whose person check failed
+    (a studio photo of a person on white passes the garment checks too, but it also passes the person check; a
+    head-and-shoulders portrait on white fails it, and its face tells it from a product shot).
+
+    Args:
+        image: the photo.
+        pose: its MediaPipe pose, when already estimated.
+    """
+    pose = pose if pose is not None else estimate_pose(image)
+    if pose.found and all(pose.coco18[COCO18_INDEX[name], 2] >= 0.5 for name in ("Nose", "REye", "LEye")):
+        return False  # a face: a person cut off by the frame, not a garment on its own
     height, width = image.shape[:2]
     scale = MAX_WORKING_SIDE / max(height, width)
     if scale < 1:
