@@ -341,3 +341,63 @@ def test_bad_recipe_inputs(model, samples):
         build_model_inputs(model, **{**good, "parse": p["parse"][:100]})
     with pytest.raises(ValueError, match="dtype uint8"):
         build_model_inputs(model, **{**good, "person": p["person"].astype(np.float32)})
+
+
+# --- outline and shoulders -------------------------------------------------------------------------------------------
+
+
+def test_smooth_outline_removes_notches_and_spurs_and_keeps_straight_edges():
+    """A block with a notch and a spur 2 pixels wide: at sigma 2 the 6-pixel notch is at most a pixel and a half deep and
+    the 8-pixel spur at most 2 pixels long; the straight edges stay where they were."""
+    alpha = np.zeros((60, 80), np.float32)
+    alpha[20:50, 10:70] = 1.0
+    alpha[20:26, 30:32] = 0.0  # notch into the top edge
+    alpha[12:20, 50:52] = 1.0  # spur out of it
+    out = tps_baseline._smooth_outline(alpha, 2.0)
+    assert out[22, 31] > 0.5 and out[25, 31] > 0.95  # the notch is (nearly) filled
+    assert out[17, 51] < 0.5 and out[15, 51] < 0.3  # the spur is (nearly) gone
+    # Straight edges away from the notch and spur: still at the same rows and columns, with a soft edge of about a
+    # pixel (the 0.5 line within half a pixel of the block's edge).
+    column = out[:, 20]
+    assert column[21] > 0.5 and column[18] < 0.5 and column[35] == 1.0 and column[5] == 0.0
+    row = out[35]
+    assert row[11] > 0.5 and row[8] < 0.5 and row[68] > 0.5 and row[71] < 0.5
+    assert ((out > 0) & (out < 1)).sum() < 2.5 * 2 * (60 + 30)  # (soft: about two pixels along the outline)
+    assert tps_baseline._smooth_outline(np.zeros((4, 4), np.float32), 2.0).max() == 0.0
+
+
+def _tank_top_person(size=(200, 160)):
+    """A parse of a person in a tank top: head, neck, and a torso with shoulders rounded off at the top."""
+    height, width = size
+    yy, xx = np.mgrid[0:height, 0:width]
+    parse = np.zeros(size, np.uint8)
+    # Torso with round shoulders: top outline at row 60 in the middle, falling to row 72 at the arms.
+    top = 60 + 12 * ((xx - 80) / 50.0) ** 2
+    parse[(yy >= top) & (np.abs(xx - 80) <= 50) & (yy < 160)] = labels.UPPER_GARMENT
+    parse[(yy >= 40) & (yy < 66) & (np.abs(xx - 80) <= 10)] = labels.NECK
+    parse[(yy < 40) & ((yy - 25) ** 2 + (xx - 80) ** 2 < 15 ** 2)] = labels.FACE
+    return parse
+
+
+def test_shoulder_cover_reaches_the_shoulders_outline_beside_the_neck_opening():
+    """A T-shirt mapped with its shoulder line 8 px below the shoulders' outline: the band between, beside the collar
+    corners, is covered up to the outline; the neck, the face, the opening between the collar corners and the
+    backdrop above the outline are not."""
+    parse = _tank_top_person()
+    height, width = parse.shape
+    yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
+    body = tps_baseline._Body([np.array([45.0, 75.0]), np.array([115.0, 75.0])], [None, None], [None, None],
+                              [np.array([55.0, 150.0]), np.array([105.0, 150.0])], [None, None], [None, None],
+                              np.array([80.0, 75.0]), np.array([80.0, 150.0]), 70.0)
+    top = 60 + 12 * ((xx - 80) / 50.0) ** 2
+    covered = (yy >= top + 8) & (np.abs(xx - 80) <= 50) & (yy < 160)
+    collar = (np.array([62.0, 62.0]), np.array([98.0, 62.0]))
+    cover = tps_baseline._shoulder_cover(covered, parse, body, collar, 105.0, (xx + 0.5, yy + 0.5))
+    band = (yy >= top) & (yy < top + 8) & (np.abs(xx - 80) <= 48)
+    beside = band & ((xx < 60) | (xx > 100))
+    assert cover[beside].mean() > 0.95
+    assert not (cover & covered).any()
+    assert not (cover & np.isin(parse, (labels.NECK, labels.FACE))).any()
+    assert not cover[band & (np.abs(xx - 80) < 16)].any()  # the neck's opening stays as the garment has it
+    # Above the outline: at most the 2-pixel rim the parse leaves to the backdrop.
+    assert not cover[(yy < top - 3)].any()

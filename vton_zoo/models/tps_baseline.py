@@ -1120,6 +1120,8 @@ class _Layer:
     name: str
     part: np.ndarray | None = None  # bool mask of this part in the garment photo (None: the whole garment)
     cut: np.ndarray | None = None  # garment pixels never shown (the inner back seen through the neck opening)
+    collar: tuple[np.ndarray, np.ndarray] | None = None  # a top with shoulders: its collar corners on the person
+    armpit_y: float | None = None  # ...and its armpits' row
 
 
 def _upper_layers(garment_mask: np.ndarray, garment: np.ndarray, body: _Body, outline: _Outline, parse: np.ndarray,
@@ -1336,7 +1338,8 @@ def _upper_layers(garment_mask: np.ndarray, garment: np.ndarray, body: _Body, ou
         outline_points[0] = np.array([outline_points[0][0], min(outline_points[0][1], neckline[0][1])])
     region = _polygon(outline_points, size)
     opening = _neck_opening(garment, garment_mask, found, neckline)
-    layers = [_Layer(source, region, "torso", found.torso_mask, opening)]
+    layers = [_Layer(source, region, "torso", found.torso_mask, opening,
+                     (p_collar[0], p_collar[1]) if has_shoulders else None, armpit_y)]
 
     # Sleeves along the arms.
     for side, sleeve in enumerate(found.sleeves):
@@ -1540,6 +1543,54 @@ def _leg_half_widths(silhouette: np.ndarray, chain: list[np.ndarray], sw: float)
 
 
 # --- 6. compositing --------------------------------------------------------------------------------------------------
+
+
+def _smooth_outline(alpha: np.ndarray, sigma: float) -> np.ndarray:
+    """``alpha`` with its outline smoothed at the scale ``sigma`` (pixels): its level-0.5 line after a Gaussian blur,
+    drawn with a soft edge about a pixel wide. Notches and spurs narrower than about ``2 sigma`` go; straight edges and
+    broad curves stay where they were."""
+    if not (alpha > 0.02).any():
+        return alpha
+    smooth = ndimage.gaussian_filter(alpha.astype(np.float32), sigma, mode="nearest", truncate=3.0)
+    # (The blurred ramp is about 2.5 sigma wide; steepened to about a pixel.)
+    return np.clip((smooth - 0.5) * 1.2 * sigma + 0.5, 0.0, 1.0).astype(np.float32)
+
+
+def _shoulder_cover(covered: np.ndarray, parse: np.ndarray, body: _Body, collar: tuple[np.ndarray, np.ndarray],
+                    armpit_y: float, grid: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """Where a top with shoulders must reach beyond its mapped shape: worn, it covers the shoulders up to their outline
+    in the photo, from the collar corners out to the arms. Per column beside the neck's opening: the body's pixels
+    (not the neck, face, hair or hands) between its top outline and the mapped garment below, above the armpits."""
+    xx, yy = grid
+    sw = body.width
+    height, width = parse.shape
+    body_pixels = (parse != labels.BACKGROUND) & ~np.isin(parse, (labels.NECK, labels.FACE, labels.HAIR,
+                                                                  *labels.HAND_LABELS))
+    top = int(np.clip(body.neck[1] - 0.35 * sw, 0, height))
+    bottom = int(np.clip(armpit_y, top, height))
+    if bottom <= top:
+        return np.zeros(parse.shape, bool)
+    band = slice(top, bottom)
+    beside = (xx[band] < collar[0][0]) | (xx[band] > collar[1][0])
+    body_band = body_pixels[band] & beside
+    covered_band = covered[band]
+    rows = np.arange(top, bottom)[:, None]
+    # First body pixel and first covered pixel of each column (a large number where none).
+    first_body = np.where(body_band.any(0), np.argmax(body_band, 0) + top, height)
+    first_covered = np.where(covered_band.any(0), np.argmax(covered_band, 0) + top, height)
+    # (The outline's line smoothed: the parse's ragged edge and single columns are no shape for it.)
+    smooth = max(3, int(round(0.06 * sw)) | 1)
+    first_body = ndimage.median_filter(first_body, smooth, mode="nearest")
+    gap = first_covered - first_body
+    reach = (first_covered < height) & (gap > 0) & (gap < 0.45 * sw)
+    fill = body_band & ~covered_band & reach[None] & (rows < first_covered[None]) & (rows >= first_body[None])
+    # Holes left between the mapped parts under that line go too.
+    fill |= ndimage.binary_fill_holes(fill | covered_band) & ~covered_band & body_band & (rows >= first_body[None])
+    result = np.zeros(parse.shape, bool)
+    result[band] = fill
+    # (And the outline's soft rim, which the parse leaves to the backdrop: it has the old top's colour blended in.)
+    result |= _dilate(result, 2) & (parse == labels.BACKGROUND) & (yy >= top) & (yy < bottom)
+    return result & ~covered
 
 
 def push_pull_fill(image: torch.Tensor, known: torch.Tensor) -> torch.Tensor:
@@ -2020,6 +2071,20 @@ class TPSBaseline(TryOnModel):
             if margin.any():
                 warped[margin] = _nearest(warped, covered, margin)
                 alpha[margin] = 1.0
+            torso_layer = layers[0] if layers and layers[0].name == "torso" else None
+            if torso_layer is not None and torso_layer.collar is not None:
+                shoulders = _shoulder_cover(alpha > 0.5, parse, body, torso_layer.collar, torso_layer.armpit_y,
+                                            (xx, yy))
+                if shoulders.any():
+                    warped[shoulders] = _nearest(warped, alpha > 0.5, shoulders, max(2, int(round(0.04 * sw))))
+                    alpha[shoulders] = 1.0
+        # The outline, smooth: the parts' mapped shapes and the parse's steps leave notches and spurs of a few pixels
+        # that read as a torn edge; a garment's edge is a smooth line (the fabric is carried on into what it gains).
+        known = alpha > 0.5
+        alpha = _smooth_outline(alpha, max(1.0, 0.02 * sw))
+        gained = (alpha > 0.02) & ~known
+        if gained.any() and known.any():
+            warped[gained] = _nearest(warped, known, gained)
         # Occlusion: face, hair and hands stay in front; bare arms stay in front of the torso unless a sleeve covers
         # them; what the category does not change stays.
         keep = hair | np.isin(parse, (labels.FACE, *labels.HAND_LABELS)) | sleeve_over_lower
@@ -2127,9 +2192,17 @@ class TPSBaseline(TryOnModel):
                 arms_here = limbs & ~legs_here
                 skin[arms_here] = arm_skin(target[arms_here])
                 skin[legs_here] = leg_skin(target[legs_here])
+                # The torso's skin takes the body's form from the photo too: the old garment's shading, its folds
+                # softened (the chest's and the collarbones' roundness under a fitted top).
+                torso_skin = ~limbs
+                skin[torso_skin] *= (photo_shade[torso_skin] ** 0.7)[:, None]
                 skin = np.clip(skin + _grain(person, skin_known, size), 0, 1)
-                # Limbs: their own soft outline over the background; the torso's skin: the old garment's outline.
-                weight = np.where(skin_area & (cover <= 0.02), 1.0, cover)[..., None] * uncovered[..., None]
+                # Limbs: their own soft outline over the background; the torso's skin: the old garment's outline,
+                # smoothed (the parse's steps and the rim's ragged pixels are no body's outline).
+                torso_weight = (skin_area & (cover <= 0.02) & uncovered).astype(np.float32)
+                torso_weight = _smooth_outline(torso_weight, max(1.0, 0.02 * sw)) * (
+                    _dilate(uncovered, 2) & ~keep)
+                weight = np.maximum(np.where(uncovered, cover, 0.0), torso_weight)[..., None]
                 result = result * (1 - weight) + skin * weight
 
         shaded = np.clip(warped * photo_shade[..., None], 0, 1)
