@@ -1545,6 +1545,10 @@ def _leg_half_widths(silhouette: np.ndarray, chain: list[np.ndarray], sw: float)
 # --- 6. compositing --------------------------------------------------------------------------------------------------
 
 
+
+
+
+
 def _smooth_outline(alpha: np.ndarray, sigma: float) -> np.ndarray:
     """``alpha`` with its outline smoothed at the scale ``sigma`` (pixels): its level-0.5 line after a Gaussian blur,
     drawn with a soft edge about a pixel wide. Notches and spurs narrower than about ``2 sigma`` go; straight edges and
@@ -1553,7 +1557,7 @@ def _smooth_outline(alpha: np.ndarray, sigma: float) -> np.ndarray:
         return alpha
     smooth = ndimage.gaussian_filter(alpha.astype(np.float32), sigma, mode="nearest", truncate=3.0)
     # (The blurred ramp is about 2.5 sigma wide; steepened to about a pixel.)
-    return np.clip((smooth - 0.5) * 1.2 * sigma + 0.5, 0.0, 1.0).astype(np.float32)
+    return np.clip((smooth - 0.5) * 2.0 * sigma + 0.5, 0.0, 1.0).astype(np.float32)
 
 
 def _shoulder_cover(covered: np.ndarray, parse: np.ndarray, body: _Body, collar: tuple[np.ndarray, np.ndarray],
@@ -1799,6 +1803,20 @@ def _broad_light(person: np.ndarray, region: np.ndarray, sw: float) -> np.ndarra
     return np.where(region, ratio, 1.0).astype(np.float32)
 
 
+def _form_shading(person: np.ndarray, region: np.ndarray, sw: float) -> np.ndarray:
+    """The body's form under the old garment, for the skin made up there: the luminance of the garment's main colour
+    over a twentieth of the shoulder width (print, seams and fine creases out) over its mean over a tenth (what
+    :func:`_broad_light` already gives), 1 outside ``region``."""
+    shade = np.ones(region.shape, np.float32)
+    if region.sum() < 50:
+        return shade
+    luminance = _luminance(person) + 0.04
+    plain = _plain(person, region)
+    near = _masked_mean(luminance, plain, 0.05 * sw)
+    far = _masked_mean(luminance, plain, 0.1 * sw)
+    return np.where(region, np.clip(near / np.maximum(far, 1e-3), 0.8, 1.12), 1.0).astype(np.float32)
+
+
 def _skin_tones(person: np.ndarray, reference: np.ndarray):
     """The skin's colour as a function of its relative brightness, fitted on ``reference`` pixels: ``tone(s)`` is the
     colour of that skin at ``s`` times its median luminance (an ``(H, W)`` array of ``s`` -> ``(H, W, 3)``)."""
@@ -1943,6 +1961,26 @@ class TPSBaseline(TryOnModel):
                 neck = (parse == labels.NECK) & (yy > float(face.any(1).nonzero()[0].max()))
                 collar_like = neck & ~_skin_chroma(person, face | hands)
                 old_upper |= _dilate(~_dilate(~collar_like, 2), 2) & neck
+        # Bare skin the parse took for the top (a bare shoulder beside a strap, the chest in a deep V): where the top is
+        # not skin-coloured, pieces of old top with the face's skin colour, smooth, joined to the skin around (neck,
+        # arms), are skin and stay as the photo has them (not painted over with made-up skin).
+        if category != "lower" and old_upper.sum() >= 30 and face.sum() >= 30:
+            skin_tone = np.median(person[face], axis=0)
+            top_tone = np.median(person[old_upper], axis=0)
+            if np.linalg.norm(top_tone - skin_tone) > 0.2:
+                hands = np.isin(parse, labels.HAND_LABELS)
+                # (Skin's chroma, lit or in shade; not the dark pixels whose chroma says little.)
+                bare = old_upper & _skin_chroma(person, face | hands) & (
+                    _luminance(person) > 0.5 * float(np.median(_luminance(person[face]))))
+                bare = ndimage.binary_opening(bare, iterations=max(1, int(round(0.015 * sw))))
+                pieces, count = ndimage.label(bare)
+                if count:
+                    around = _dilate(np.isin(parse, skin_labels), 2)
+                    joined = np.unique(pieces[around & bare])
+                    sizes = np.bincount(pieces.ravel(), minlength=count + 1)
+                    big = np.flatnonzero(sizes >= max(30, 0.002 * sw * sw))
+                    keep_ids = np.intersect1d(joined[joined > 0], big)
+                    old_upper &= ~np.isin(pieces, keep_ids)
         # Nor is a thin line of "garment" along an arm, below the shoulders, where the parse gave the shadowed edge of
         # a bare arm to the top (a strap is thin too, but above the armpits).
         thin = old_upper & ~_dilate(~_dilate(~old_upper, 2), 2) & (yy > body.neck[1] + 0.3 * sw)
@@ -2121,6 +2159,9 @@ class TPSBaseline(TryOnModel):
         rim |= _dilate(old, 4) & background & ~limbs & (np.abs(person - backdrop).max(axis=2) > 0.06)
         rim &= ~np.isin(parse, (labels.FACE, labels.HAIR, *labels.HAND_LABELS))
         uncovered = (old | rim) & (alpha < 0.98) & ~keep
+        # (Its outline smoothed a little: the parse's steps and single pixels make a torn edge.)
+        replaced = _smooth_outline(uncovered.astype(np.float32), max(1.0, 0.012 * sw)) * ~keep
+        uncovered = replaced > 0.02
         torso_body = np.zeros(size, bool)
         rows = np.arange(height)
         valid = np.isfinite(outline.left) & (rows <= body.mid_hip[1] + 0.1 * sw)
@@ -2151,7 +2192,7 @@ class TPSBaseline(TryOnModel):
         result = person.copy()
         if uncovered.any():
             if background.any():
-                result[uncovered] = backdrop[uncovered]
+                result = result * (1 - replaced[..., None]) + backdrop * replaced[..., None]
             skin_where = uncovered & ((cover > 0.02) | skin_area)
             if skin_where.any():
                 skin_known = np.isin(parse, (*skin_labels, labels.FACE, *labels.HAND_LABELS)) | legs_skin
@@ -2194,15 +2235,16 @@ class TPSBaseline(TryOnModel):
                 skin[legs_here] = leg_skin(target[legs_here])
                 # The torso's skin takes the body's form from the photo too: the old garment's shading, its folds
                 # softened (the chest's and the collarbones' roundness under a fitted top).
-                torso_skin = ~limbs
-                skin[torso_skin] *= (photo_shade[torso_skin] ** 0.7)[:, None]
+                torso_skin = ~limbs & old
+                if torso_skin.any():
+                    form = _form_shading(person, old, sw)
+                    skin[torso_skin] *= form[torso_skin][:, None]
                 skin = np.clip(skin + _grain(person, skin_known, size), 0, 1)
                 # Limbs: their own soft outline over the background; the torso's skin: the old garment's outline,
                 # smoothed (the parse's steps and the rim's ragged pixels are no body's outline).
-                torso_weight = (skin_area & (cover <= 0.02) & uncovered).astype(np.float32)
-                torso_weight = _smooth_outline(torso_weight, max(1.0, 0.02 * sw)) * (
-                    _dilate(uncovered, 2) & ~keep)
-                weight = np.maximum(np.where(uncovered, cover, 0.0), torso_weight)[..., None]
+                # (Not beyond the body's outline: the old garment's rim over the backdrop is backdrop again.)
+                inside = _smooth_outline((~background).astype(np.float32), max(1.0, 0.012 * sw))
+                weight = (replaced * np.where(cover > 0.02, cover, skin_area * inside))[..., None]
                 result = result * (1 - weight) + skin * weight
 
         shaded = np.clip(warped * photo_shade[..., None], 0, 1)
