@@ -367,6 +367,28 @@ def test_bare_skin_the_parse_took_for_the_top_stays():
     assert unchanged >= 0.9, unchanged
 
 
+def test_short_sleeves_hanging_beside_the_body_are_whole_sleeves():
+    """A blouse laid flat with its short sleeves hanging down against its body: each sleeve is found whole (before: the
+    body's sides were taken at the sleeves' outer edges and the "sleeves" were slivers about 16 px across, mapped onto
+    the arms as smears), and the body between them is about two thirds of the garment's width."""
+    from vton_zoo.models.tps_baseline import _sliver, garment_landmarks
+    from vton_zoo.preprocess.garment import garment_mask
+    from vton_zoo.preprocess.io import load_image
+
+    mask = garment_mask(load_image(REAL / "garment" / "049965_1.jpg", role="garment")) >= 0.5
+    found = garment_landmarks(mask)
+    columns = np.flatnonzero(mask.any(0))
+    box_w = columns.max() - columns.min() + 1
+    for sleeve in found.sleeves:
+        assert sleeve is not None and not _sliver(sleeve, mask)
+        middle = sleeve.profile[(sleeve.profile[:, 0] >= 0.3) & (sleeve.profile[:, 0] <= 0.9)]
+        width = float(np.median(middle[:, 1] - middle[:, 2]))
+        log.info("sleeve %.0f px across (%.2f of the garment's width)", width, width / box_w)
+        assert width >= 0.09 * box_w
+    body = (found.armpit[1][0] - found.armpit[0][0]) / box_w
+    assert 0.55 <= body <= 0.8, body
+
+
 def test_a_broad_bodys_t_shirt_is_not_stretched_long(round2):
     """The T-shirt on a broad body ends within a third of the torso's length (neck to hips) below the hips (before:
     0.43 of it)."""

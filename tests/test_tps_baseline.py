@@ -401,3 +401,4 @@ def test_shoulder_cover_reaches_the_shoulders_outline_beside_the_neck_opening():
     assert not cover[band & (np.abs(xx - 80) < 16)].any()  # the neck's opening stays as the garment has it
     # Above the outline: at most the 2-pixel rim the parse leaves to the backdrop.
     assert not cover[(yy < top - 3)].any()
+

@@ -555,10 +555,56 @@ def garment_landmarks(mask: np.ndarray, band_rows: tuple[float, float] = (0.6, 0
         again = _landmarks(mask, band_rows, hanging_ok=True)
         if again.sleeves[0] is not None or again.sleeves[1] is not None:
             return again
+    # Sleeves hanging beside the body, touching it (a blouse's short sleeves, bell sleeves): the sides found are the
+    # sleeves' outer edges and the "sleeves" slivers along them. The body's sides are then where its run narrows
+    # below the cuffs.
+    if any(sleeve is not None and _sliver(sleeve, mask) for sleeve in found.sleeves):
+        again = _landmarks(mask, band_rows, hanging_ok=True, slivers=True)
+        if all(sleeve is not None and not _sliver(sleeve, mask) for sleeve in again.sleeves):
+            return again
     return found
 
 
-def _landmarks(mask: np.ndarray, band_rows: tuple[float, float], hanging_ok: bool) -> _GarmentLandmarks:
+def _sliver(sleeve: _Sleeve, mask: np.ndarray) -> bool:
+    """A "sleeve" much narrower than any sleeve: under a tenth of the garment's width across, along most of it."""
+    columns = np.flatnonzero(mask.any(0))
+    box_w = float(columns.max() - columns.min() + 1) if columns.size else 1.0
+    middle = sleeve.profile[(sleeve.profile[:, 0] >= 0.3) & (sleeve.profile[:, 0] <= 0.9)]
+    if not len(middle):
+        return False
+    return float(np.median(middle[:, 1] - middle[:, 2])) < 0.09 * box_w
+
+
+def _torso_below_cuffs(mask: np.ndarray, top: int, bottom: int, box_w: int, centre: int
+                       ) -> tuple[float, float] | None:
+    """Short sleeves hanging beside the body and touching it: going down the middle run, it narrows at once on both
+    sides where the cuffs end. The run's edges just below that give the torso's sides (x left, x right), or None."""
+    box_h = bottom - top + 1
+    rows = np.arange(top + int(0.15 * box_h), top + int(0.8 * box_h))
+    left, right = _run_edges(mask, rows, centre)
+    # (A cuff ends with a slant: the narrowing is looked for over a few percent of the height.)
+    jump, hold, gap = 0.07 * box_w, max(3, int(0.05 * box_h)), max(3, int(0.04 * box_h))
+    sides = []
+    for edge, inward in ((left, 1.0), (right, -1.0)):
+        found = None
+        for i in range(gap, len(rows) - hold):
+            before, after = edge[i - gap], edge[i: i + hold]
+            if not (np.isfinite(before) and np.isfinite(after).all()):
+                continue
+            if (inward * (after - before) > jump).all():
+                found = (int(rows[i]), float(np.median(after)))
+                break
+        if found is None:
+            return None
+        sides.append(found)
+    # (Both cuffs end at about the same row, and the body between is no narrower than half the garment.)
+    if abs(sides[0][0] - sides[1][0]) > 0.1 * box_h or sides[1][1] - sides[0][1] < 0.45 * box_w:
+        return None
+    return sides[0][1], sides[1][1]
+
+
+def _landmarks(mask: np.ndarray, band_rows: tuple[float, float], hanging_ok: bool, slivers: bool = False
+               ) -> _GarmentLandmarks:
     mask = ndimage.binary_fill_holes(mask)  # lace, eyelets: the shape, not its holes
     height, width = mask.shape
     ys, xs = np.nonzero(mask)
@@ -591,7 +637,11 @@ def _landmarks(mask: np.ndarray, band_rows: tuple[float, float], hanging_ok: boo
     # sign of that).
     converging = band_rows[0] >= 0.5 and max(lines[0][0], -lines[1][0]) >= 0.14
     suspect = converging or lines[1][0] * bottom + lines[1][1] - (lines[0][0] * bottom + lines[0][1]) > 0.8 * box_w
-    if hanging_ok and suspect:
+    if hanging_ok and slivers:
+        hanging = _torso_below_cuffs(mask, top, bottom, box_w, centre)
+        if hanging is None:
+            hanging = _hanging_shoulders(mask, top, bottom, left, right, centre)
+    elif hanging_ok and suspect:
         hanging = _hanging_shoulders(mask, top, bottom, left, right, centre)
         if hanging is None:
             hanging = _torso_between_cuffs(mask, top, bottom, box_w, centre)
