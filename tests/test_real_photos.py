@@ -389,6 +389,39 @@ def test_short_sleeves_hanging_beside_the_body_are_whole_sleeves():
     assert 0.55 <= body <= 0.8, body
 
 
+def test_no_backdrop_between_made_up_and_real_skin(round2):
+    """The sports top on a woman in a yellow top: where her old top is made up as skin, no pixel inside her outline
+    takes the backdrop's colour (before: light lines of backdrop along the armholes, where a made-up arm's soft
+    outline met the torso's made-up skin: 29 such pixels; now none)."""
+    person, out, region, parse, k, sw = _arrays(round2["wide_straps"])
+    body = ndimage.binary_erosion(parse != labels.BACKGROUND, iterations=2)
+    backdrop = np.median(person[parse == labels.BACKGROUND], 0)
+    made_up = (np.abs(out - person).max(-1) > 0.1) & ~ndimage.binary_dilation(
+        np.asarray(round2["wide_straps"].intermediates["composite_mask"]) > 0, iterations=2) & body
+    like_backdrop = made_up & (np.abs(out - backdrop).max(-1) < 0.06)
+    log.info("made-up pixels %d, of the backdrop's colour %d", made_up.sum(), like_backdrop.sum())
+    assert made_up.sum() > 500
+    assert like_backdrop.sum() <= 3, like_backdrop.sum()
+
+
+def test_an_old_sleeves_blended_edge_goes_with_it(round2):
+    """The sheer black sleeves replaced by made-up arms: their anti-aliased outer edge, which the parse gave to the
+    skirt beside them, goes too; no dark line stays beside the arms (before: 28 pixels by the backdrop within two
+    pixels of the old sleeves, outside the new T-shirt, much darker than the backdrop; now 2)."""
+    person, out, region, parse, k, sw = _arrays(round2["collar_as_hair"])
+    old = parse == labels.UPPER_GARMENT
+    hips = float(k[8, 1])
+    beside = ndimage.binary_dilation(old, iterations=2) & ~old & ~ndimage.binary_dilation(region, iterations=2)
+    beside &= ~np.isin(parse, labels.HAND_LABELS)
+    beside[: int(hips)] = False  # (the forearms, beside the skirt)
+    luminance = out @ np.array([0.299, 0.587, 0.114], np.float32)
+    backdrop = float(np.median(luminance[parse == labels.BACKGROUND]))
+    dark = beside & (luminance < backdrop - 0.12)
+    dark &= ndimage.binary_dilation(parse == labels.BACKGROUND, iterations=1)  # (the outer edge, not the skirt)
+    log.info("dark pixels beside the old sleeves: %d of %d", dark.sum(), beside.sum())
+    assert dark.sum() <= 8, dark.sum()
+
+
 def test_a_broad_bodys_t_shirt_is_not_stretched_long(round2):
     """The T-shirt on a broad body ends within a third of the torso's length (neck to hips) below the hips (before:
     0.43 of it)."""

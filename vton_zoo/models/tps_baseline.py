@@ -1599,6 +1599,8 @@ def _leg_half_widths(silhouette: np.ndarray, chain: list[np.ndarray], sw: float)
 
 
 
+
+
 def _smooth_outline(alpha: np.ndarray, sigma: float) -> np.ndarray:
     """``alpha`` with its outline smoothed at the scale ``sigma`` (pixels): its level-0.5 line after a Gaussian blur,
     drawn with a soft edge about a pixel wide. Notches and spurs narrower than about ``2 sigma`` go; straight edges and
@@ -1851,20 +1853,6 @@ def _broad_light(person: np.ndarray, region: np.ndarray, sw: float) -> np.ndarra
     far = _masked_mean(luminance, plain, 0.5 * sw)
     ratio = np.clip(near / np.maximum(far, 1e-3), 0.6, 1.3)
     return np.where(region, ratio, 1.0).astype(np.float32)
-
-
-def _form_shading(person: np.ndarray, region: np.ndarray, sw: float) -> np.ndarray:
-    """The body's form under the old garment, for the skin made up there: the luminance of the garment's main colour
-    over a twentieth of the shoulder width (print, seams and fine creases out) over its mean over a tenth (what
-    :func:`_broad_light` already gives), 1 outside ``region``."""
-    shade = np.ones(region.shape, np.float32)
-    if region.sum() < 50:
-        return shade
-    luminance = _luminance(person) + 0.04
-    plain = _plain(person, region)
-    near = _masked_mean(luminance, plain, 0.05 * sw)
-    far = _masked_mean(luminance, plain, 0.1 * sw)
-    return np.where(region, np.clip(near / np.maximum(far, 1e-3), 0.8, 1.12), 1.0).astype(np.float32)
 
 
 def _skin_tones(person: np.ndarray, reference: np.ndarray):
@@ -2207,10 +2195,28 @@ class TPSBaseline(TryOnModel):
         # (Not the blurred edge of a bare arm, hand or leg beside it: the parse leaves that to the backdrop too.)
         limbs = _dilate(np.isin(parse, (*labels.ARM_LABELS, *labels.HAND_LABELS, labels.LOWER_BODY)) & ~old, 3)
         rim |= _dilate(old, 4) & background & ~limbs & (np.abs(person - backdrop).max(axis=2) > 0.06)
+        # And, whatever the parse called it, a pixel or two beside the old garment whose colour is a blend of the old
+        # garment's there and the backdrop's (its anti-aliased edge, left as a line beside what replaces it).
+        near = _dilate(old, 2) & ~old & ~rim
+        if near.any() and old.any():
+            box = ndimage.find_objects(_dilate(near, 3).astype(np.uint8))[0]
+            _, (rows, cols) = ndimage.distance_transform_edt(~old[box], return_indices=True)
+            edge_colour = person[box][rows, cols]
+            here, back = person[box], backdrop[box]
+            span = edge_colour - back
+            t = np.clip(((here - back) * span).sum(2) / np.maximum((span * span).sum(2), 1e-6), 0.0, 1.0)
+            off = np.linalg.norm(here - (back + t[..., None] * span), axis=2)
+            blend = (off < 0.04) & (t > 0.15) & (np.linalg.norm(span, axis=2) > 0.2)
+            rim[box] |= near[box] & blend
         rim &= ~np.isin(parse, (labels.FACE, labels.HAIR, *labels.HAND_LABELS))
         uncovered = (old | rim) & (alpha < 0.98) & ~keep
-        # (Its outline smoothed a little: the parse's steps and single pixels make a torn edge.)
-        replaced = _smooth_outline(uncovered.astype(np.float32), max(1.0, 0.012 * sw)) * ~keep
+        # (Its outline smoothed a little, only ever growing: the parse's steps make a torn edge, and the old garment's
+        # own edge half blended in would stay as a line.)
+        # Beside the photo's own skin (an arm along made-up skin) it may shrink too: the parse's steps there would
+        # show as a staircase between two skins.
+        real_skin = _dilate(np.isin(parse, skin_labels) & ~old, 3)
+        replaced = np.maximum(_smooth_outline(uncovered.astype(np.float32), max(1.0, 0.012 * sw)),
+                              uncovered & ~real_skin) * ~keep
         uncovered = replaced > 0.02
         torso_body = np.zeros(size, bool)
         rows = np.arange(height)
@@ -2251,7 +2257,7 @@ class TPSBaseline(TryOnModel):
                 skin_known &= ~old & (face_like | _skin_chroma(person, face, 0.025))
                 colour = _skin_colour(person, parse, skin_known)
                 # (From the skin right around the hole, at full resolution: the fill meets its edge without a seam.)
-                ring = skin_known & _dilate(uncovered, 3)
+                ring = skin_known & _dilate(uncovered, 3) & ~uncovered
                 source = ring if ring.sum() >= 30 else skin_known
                 base = (_fill(person, source, 1) if source.sum() >= 30 else
                         np.broadcast_to(colour, person.shape))
@@ -2283,18 +2289,16 @@ class TPSBaseline(TryOnModel):
                 arms_here = limbs & ~legs_here
                 skin[arms_here] = arm_skin(target[arms_here])
                 skin[legs_here] = leg_skin(target[legs_here])
-                # The torso's skin takes the body's form from the photo too: the old garment's shading, its folds
-                # softened (the chest's and the collarbones' roundness under a fitted top).
-                torso_skin = ~limbs & old
-                if torso_skin.any():
-                    form = _form_shading(person, old, sw)
-                    skin[torso_skin] *= form[torso_skin][:, None]
                 skin = np.clip(skin + _grain(person, skin_known, size), 0, 1)
                 # Limbs: their own soft outline over the background; the torso's skin: the old garment's outline,
                 # smoothed (the parse's steps and the rim's ragged pixels are no body's outline).
                 # (Not beyond the body's outline: the old garment's rim over the backdrop is backdrop again.)
                 inside = _smooth_outline((~background).astype(np.float32), max(1.0, 0.012 * sw))
-                weight = (replaced * np.where(cover > 0.02, cover, skin_area * inside))[..., None]
+                # (Nor a line of backdrop between made-up skin and the photo's own: inside the body, beside its skin,
+                # the fill is skin.)
+                # (Nor where a made-up limb's soft outline lies over the torso's made-up skin.)
+                weight = replaced * np.maximum(np.maximum(cover, skin_area * inside), real_skin * inside)
+                weight = weight[..., None]
                 result = result * (1 - weight) + skin * weight
 
         shaded = np.clip(warped * photo_shade[..., None], 0, 1)
