@@ -422,6 +422,26 @@ def test_an_old_sleeves_blended_edge_goes_with_it(round2):
     assert dark.sum() <= 8, dark.sum()
 
 
+def test_a_boxy_sweatshirts_long_sleeves_reach_the_wrists():
+    """A boxy sweatshirt (its wide chest makes its scale on the body small) on a woman with her arms down: its long
+    sleeves reach at least three quarters of the way from the elbows to the wrists (before: 0.48 of the way on both
+    arms; now 0.80 and 0.83)."""
+    from vton_zoo.pipeline import TryOnPipeline
+
+    result = TryOnPipeline("tps-baseline")(REAL / "person" / "052472_0.jpg", REAL / "garment" / "049805_1.jpg")
+    _, _, region, _, k, sw = _arrays(result)
+    for elbow, wrist in ((3, 4), (6, 7)):  # (BODY_25: right and left elbow, wrist)
+        start, end = k[elbow, :2], k[wrist, :2]
+        along = []
+        for t in np.linspace(0, 1, 41):
+            x, y = (start + t * (end - start)).round().astype(int)
+            if region[max(0, y - 2): y + 3, max(0, x - 2): x + 3].any():
+                along.append(t)
+        reach = max(along) if along else 0.0
+        log.info("sleeve over the forearm: %.2f of the way to the wrist", reach)
+        assert reach >= 0.75, reach
+
+
 def test_a_broad_bodys_t_shirt_is_not_stretched_long(round2):
     """The T-shirt on a broad body ends within a third of the torso's length (neck to hips) below the hips (before:
     0.43 of it)."""

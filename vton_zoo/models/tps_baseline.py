@@ -83,6 +83,8 @@ LOWER_LENGTH = 0.95
 SLEEVE_EASE = 1.3
 #: The widest a sleeve is drawn, half-width in shoulder-keypoint widths (a flat boxy or bell sleeve, worn, hangs).
 SLEEVE_MAX_HALF = 0.26
+#: Sleeves whose length on the arm (from the shoulder's top) reaches this share of the arm are long: to the wrists.
+LONG_SLEEVE = 0.75
 
 
 @dataclass
@@ -1391,12 +1393,23 @@ def _upper_layers(garment_mask: np.ndarray, garment: np.ndarray, body: _Body, ou
     layers = [_Layer(source, region, "torso", found.torso_mask, opening,
                      (p_collar[0], p_collar[1]) if has_shoulders else None, armpit_y)]
 
-    # Sleeves along the arms.
+    # Sleeves along the arms. Long sleeves (by the scale, or as long against the body as laid flat against the
+    # garment's collar-to-hem, both sleeves together reaching most of the way down the forearms) go to the wrists.
+    reach = []
+    for side, sleeve in enumerate(found.sleeves):
+        chain = body.arm_chain(side)
+        if sleeve is None or len(chain) < 3:
+            continue
+        g_length = float(np.hypot(*(sleeve.cuff - sleeve.root)))
+        estimate = config.sleeve_drape * g_length * max(scale, (p_hem_y - p_collar_y) / max(g_bottom - g_collar_y, 1.0))
+        arm = sum(float(np.hypot(*(b - a))) for a, b in zip(chain[:-1], chain[1:]))
+        reach.append((estimate + 0.12 * sw) / max(arm + 0.12 * sw, 1.0))
+    to_wrist = len(reach) == 2 and float(np.mean(reach)) >= LONG_SLEEVE
     for side, sleeve in enumerate(found.sleeves):
         if sleeve is None:
             continue
         top_line = (p_collar[side], p_shoulder[side] if has_shoulders else top_pairs[3 * side][1])
-        layer = _sleeve_layer(sleeve, side, found, body, scale, config, (xx, yy), size, top_line)
+        layer = _sleeve_layer(sleeve, side, found, body, scale, config, (xx, yy), size, top_line, to_wrist)
         # The armhole: between the torso's side (shoulder point -> armpit) and the sleeve's inner edge on an arm held
         # a little away from the body, the sleeve goes on (its inner edge's texture), no gap of skin at the seam.
         start, elbow = body.arm_chain(side)[0], body.arm_chain(side)[1]
@@ -1418,9 +1431,9 @@ def _upper_layers(garment_mask: np.ndarray, garment: np.ndarray, body: _Body, ou
 
 def _sleeve_layer(sleeve: _Sleeve, side: int, found: _GarmentLandmarks, body: _Body, scale: float,
                   config: TPSBaselineConfig, grid: tuple[np.ndarray, np.ndarray], size: tuple[int, int],
-                  top_line: tuple[np.ndarray, np.ndarray]) -> _Layer:
+                  top_line: tuple[np.ndarray, np.ndarray], to_wrist: bool = False) -> _Layer:
     """A sleeve mapped along the arm: fraction along and across the shoulder-elbow-wrist chain -> the same fraction
-    along the sleeve's axis and across its width."""
+    along the sleeve's axis and across its width (``to_wrist``: a long sleeve, down to the wrist)."""
     xx, yy = grid
     sw = body.width
     chain = body.arm_chain(side)
@@ -1432,6 +1445,10 @@ def _sleeve_layer(sleeve: _Sleeve, side: int, found: _GarmentLandmarks, body: _B
     # The sleeve starts at the shoulder point, which lies outside and above the joint: the first bit of the arm.
     start = -0.12 * sw
     length = max(config.sleeve_drape * scale * g_length, 0.2 * sw)
+    # A long sleeve ends at the wrist (a boxy top's wide chest, or its dropped shoulders, make the scale's estimate
+    # end on the forearm).
+    if to_wrist:
+        length = max(length, chain_length)
     length = min(length, chain_length + 0.05 * sw)
     t = (along - start) / (length - start)
     profile = sleeve.profile
