@@ -402,3 +402,18 @@ def test_shoulder_cover_reaches_the_shoulders_outline_beside_the_neck_opening():
     # Above the outline: at most the 2-pixel rim the parse leaves to the backdrop.
     assert not cover[(yy < top - 3)].any()
 
+
+
+def test_made_up_skins_grain_follows_the_skin_not_its_features():
+    """The grain added to made-up skin has the spread of the skin's own fine detail; the sharp edges inside the
+    reference (eyes, brows, hair strands over the face) do not raise it (before: they took it to its cap, a mottle)."""
+    rng = np.random.default_rng(1)
+    size = (64, 64)
+    person = np.full((*size, 3), 0.6, np.float32) + rng.normal(0, 0.01, (*size, 1)).astype(np.float32)
+    reference = np.ones(size, bool)
+    smooth = float(tps_baseline._grain(person, reference, size).std())
+    features = person.copy()
+    features[rng.random(size) < 0.03] = 0.1  # dark features, three pixels in a hundred
+    with_features = float(tps_baseline._grain(features, reference, size).std())
+    assert 0.002 < smooth < 0.008
+    assert with_features < 1.5 * smooth, (smooth, with_features)
