@@ -417,3 +417,43 @@ def test_made_up_skins_grain_follows_the_skin_not_its_features():
     with_features = float(tps_baseline._grain(features, reference, size).std())
     assert 0.002 < smooth < 0.008
     assert with_features < 1.5 * smooth, (smooth, with_features)
+
+
+def _sleeve_profile_ratio(model, samples) -> float:
+    """Across the Levi's tee wearer's visible upper arm, 30 % down from the shoulder: the red tee's warped sleeve
+    fabric at its sides over its middle."""
+    size = (512, 384)
+    inputs, out = _run(model, samples, "00000_00", "00017_00", size)
+    warped = _uint8(out["warped_garment"]).mean(2)
+    covered = out["warped_mask"][0, 0].numpy() > 0.5
+    keypoints = samples["00000_00"]["keypoints"]
+    k = keypoints[:, :2] * size[0] / samples["00000_00"]["person"].shape[0]
+    arms = [(s, e) for s, e in ((2, 3), (5, 6)) if keypoints[s, 2] > 0 and keypoints[e, 2] > 0]
+    assert arms  # (her right elbow is hidden: the left arm)
+    ratios = []
+    for shoulder, elbow in arms:
+        start, end = k[shoulder], k[elbow]
+        axis = (end - start) / np.linalg.norm(end - start)
+        normal = np.array([-axis[1], axis[0]])
+        centre = start + 0.3 * (end - start)
+        profile = []
+        for offset in np.linspace(-40, 40, 81):
+            x, y = (centre + offset * normal).round().astype(int)
+            if 0 <= y < size[0] and 0 <= x < size[1] and covered[y, x]:
+                profile.append(warped[y, x])
+        profile = np.array(profile)
+        assert len(profile) >= 20, len(profile)
+        third = len(profile) // 3
+        middle, sides = float(np.median(profile[third:-third])), float(np.median(np.r_[profile[:4], profile[-4:]]))
+        ratios.append(sides / middle)
+    return float(np.mean(ratios))
+
+
+def test_sleeves_are_shaded_round(model, samples, monkeypatch):
+    """A sleeve is a tube: across it the warped fabric darkens towards the sides relative to the flat-lay's own
+    colours (the red tee's sleeve, whose edges are lighter laid flat: sides/middle 1.29 flat, 1.21 shaded)."""
+    shaded = _sleeve_profile_ratio(model, samples)
+    monkeypatch.setattr(tps_baseline, "SLEEVE_ROUND", 0.0)
+    flat = _sleeve_profile_ratio(model, samples)
+    log.info("sleeve sides over middle: shaded %.3f, flat %.3f", shaded, flat)
+    assert shaded < 0.96 * flat, (shaded, flat)

@@ -83,6 +83,8 @@ LOWER_LENGTH = 0.95
 SLEEVE_EASE = 1.3
 #: The widest a sleeve is drawn, half-width in shoulder-keypoint widths (a flat boxy or bell sleeve, worn, hangs).
 SLEEVE_MAX_HALF = 0.26
+#: A sleeve's round shading: its sides this much darker than its middle.
+SLEEVE_ROUND = 0.18
 #: Sleeves whose length on the arm (from the shoulder's top) reaches this share of the arm are long: to the wrists.
 LONG_SLEEVE = 0.75
 
@@ -1173,6 +1175,7 @@ class _Layer:
     part: np.ndarray | None = None  # bool mask of this part in the garment photo (None: the whole garment)
     cut: np.ndarray | None = None  # garment pixels never shown (the inner back seen through the neck opening)
     collar: tuple[np.ndarray, np.ndarray] | None = None  # a top with shoulders: its collar corners on the person
+    round_: np.ndarray | None = None  # a sleeve's tube: -1..1 across it, for its round shading
     armpit_y: float | None = None  # ...and its armpits' row
 
 
@@ -1391,7 +1394,7 @@ def _upper_layers(garment_mask: np.ndarray, garment: np.ndarray, body: _Body, ou
     region = _polygon(outline_points, size)
     opening = _neck_opening(garment, garment_mask, found, neckline)
     layers = [_Layer(source, region, "torso", found.torso_mask, opening,
-                     (p_collar[0], p_collar[1]) if has_shoulders else None, armpit_y)]
+                     (p_collar[0], p_collar[1]) if has_shoulders else None, armpit_y=armpit_y)]
 
     # Sleeves along the arms. Long sleeves (by the scale, or as long against the body as laid flat against the
     # garment's collar-to-hem, both sleeves together reaching most of the way down the forearms) go to the wrists.
@@ -1423,7 +1426,7 @@ def _upper_layers(garment_mask: np.ndarray, garment: np.ndarray, body: _Body, ou
             inner = on_bone + config.arm_radius * sw * inward
             if abs(inner[0] - armpit_point[0]) < 0.35 * sw:
                 bridge = _polygon([shoulder_point, inner, armpit_point], size) & ~region
-                layer = _Layer(layer.source, layer.region | bridge, layer.name, layer.part)
+                layer = _Layer(layer.source, layer.region | bridge, layer.name, layer.part, round_=layer.round_)
         layer.cut = opening
         layers.append(layer)
     return layers
@@ -1474,7 +1477,9 @@ def _sleeve_layer(sleeve: _Sleeve, side: int, found: _GarmentLandmarks, body: _B
     # Above the joint the sleeve's cap is round.
     cap = (along >= 0) | (np.hypot(along, across) <= half)
     region = (along >= start) & cap & (t <= 1) & (np.abs(across) <= half) & (yy >= line_y - 0.02 * sw)
-    return _Layer(source, region, f"sleeve{side}", sleeve.mask)
+    layer = _Layer(source, region, f"sleeve{side}", sleeve.mask)
+    layer.round_ = fraction.astype(np.float32)
+    return layer
 
 
 def _lower_layers(garment_mask: np.ndarray, body: _Body, outline: _Outline, parse: np.ndarray, old_lower: np.ndarray,
@@ -2104,6 +2109,8 @@ class TPSBaseline(TryOnModel):
             sampled = _sample(np.concatenate([fabric, part_mask[..., None]], 2), source)
             part = np.clip(sampled[..., 3], 0, 1) * layer.region[box]
             colour = sampled[..., :3]
+            if layer.round_ is not None:  # a sleeve is a tube: darker towards its sides (a flat-lay's is flat)
+                colour = colour * (1.0 - SLEEVE_ROUND * layer.round_[box] ** 2)[..., None]
             warped[box] = warped[box] * (1 - part[..., None]) + colour * part[..., None]
             alpha[box] = alpha[box] * (1 - part) + part
             flow[box] = np.where(part[..., None] > 0.5, (source + 0.5) * scale - 1, flow[box])
