@@ -2110,7 +2110,10 @@ class TPSBaseline(TryOnModel):
             part = np.clip(sampled[..., 3], 0, 1) * layer.region[box]
             colour = sampled[..., :3]
             if layer.round_ is not None:  # a sleeve is a tube: darker towards its sides (a flat-lay's is flat)
-                colour = colour * (1.0 - SLEEVE_ROUND * layer.round_[box] ** 2)[..., None]
+                # (Its outer side only: its inner side lies along the torso, where a step in shade reads as a seam.)
+                across = np.maximum(layer.round_[box], 0.0)
+                shade = 1.0 - SLEEVE_ROUND * across**2
+                colour = colour * shade[..., None]
             warped[box] = warped[box] * (1 - part[..., None]) + colour * part[..., None]
             alpha[box] = alpha[box] * (1 - part) + part
             flow[box] = np.where(part[..., None] > 0.5, (source + 0.5) * scale - 1, flow[box])
