@@ -442,6 +442,22 @@ def test_a_boxy_sweatshirts_long_sleeves_reach_the_wrists():
         assert reach >= 0.75, reach
 
 
+@pytest.mark.parametrize("person, garment", [("model_8.png", "02015_00.jpg"), ("049713_0.jpg", "049947_1.jpg")])
+def test_no_band_of_the_old_top_below_a_shorter_new_one(person, garment):
+    """A cropped camisole over a longer white tank, a cropped blouse over a T-shirt: the new top reaches the old one's
+    hem rather than leaving a band of it showing (before: 1683 and 4121 pixels of the old top left unchanged below the
+    new hem; now 0 and 18)."""
+    from vton_zoo.pipeline import TryOnPipeline
+
+    result = TryOnPipeline("tps-baseline")(REAL / "person" / person, REAL / "garment" / garment)
+    before, out, region, parse, k, sw = _arrays(result)
+    old = (parse == labels.UPPER_GARMENT) & ~region
+    hem = float(np.flatnonzero(region[:, int(k[8, 0]) - 10: int(k[8, 0]) + 10].any(1)).max())
+    below = old & (np.arange(old.shape[0])[:, None] > hem - 0.1 * sw) & (np.abs(out - before).max(-1) < 0.03)
+    log.info("%s: old top unchanged below the new hem: %d pixels", person, below.sum())
+    assert below.sum() <= 0.01 * sw * sw, below.sum()
+
+
 def test_a_broad_bodys_t_shirt_is_not_stretched_long(round2):
     """The T-shirt on a broad body ends within a third of the torso's length (neck to hips) below the hips (before:
     0.43 of it)."""

@@ -74,6 +74,8 @@ NECK_WIDTH = 0.58
 NECK_TO_CHEST = 2.3
 #: A top is lengthened up to this much to cover a longer old top (a bared midriff can only be made up).
 MAX_STRETCH = 1.35
+#: ...and further when that leaves only a band of the old top (shoulder widths) showing below it.
+COVER_BAND = 0.3
 #: A top's neck-to-hem, worn, over the body's neck-to-hips, per unit of its flat length-to-width (VITON-HD 00017's
 #: own T-shirt: 1.04 at 1.65).
 TORSO_FIT = 0.63
@@ -1274,8 +1276,13 @@ def _upper_layers(garment_mask: np.ndarray, garment: np.ndarray, body: _Body, ou
         rows = np.flatnonzero(band.mean(1) > 0.3)
         if len(rows):
             old_hem = min(float(rows.max()), float(body.mid_hip[1]) + 0.6 * sw)
-            # Up to MAX_STRETCH times its own length; a much longer old top (a dress) stays below it, layered.
-            length = max(length, min(old_hem + 0.02 * sw - armpit_y, MAX_STRETCH * length))
+            # Up to MAX_STRETCH times its own length; a much longer old top (a dress) stays below it, layered. Only a
+            # band of an old top (no dress: its hem above the thighs) left below that is covered too.
+            needed = old_hem + 0.02 * sw - armpit_y
+            short_by = needed - MAX_STRETCH * length
+            if 0 < short_by <= COVER_BAND * sw and old_hem < float(body.mid_hip[1]) + 0.3 * sw:
+                length = needed
+            length = max(length, min(needed, MAX_STRETCH * length))
     p_hem_y = armpit_y + length
     logger.debug("upper: hem at %.1f (armpit %.1f, length %.1f)", p_hem_y, armpit_y, length)
     ankles = [a[1] for a in body.ankle if a is not None]
