@@ -457,3 +457,25 @@ def test_sleeves_are_shaded_round(model, samples, monkeypatch):
     flat = _sleeve_profile_ratio(model, samples)
     log.info("sleeve sides over middle: shaded %.3f, flat %.3f", shaded, flat)
     assert shaded < 0.96 * flat, (shaded, flat)
+
+
+def test_made_up_legs_are_as_wide_as_the_bare_legs_they_meet():
+    """Legs made up above the photo's bare lower legs (a dress longer than the new one) are as wide where they meet
+    as the bare legs are there (before: the anatomical width alone, a step at the old hem when the legs are fuller)."""
+    size = (400, 300)
+    body = tps_baseline._Body([np.array([110.0, 80.0]), np.array([190.0, 80.0])], [None, None], [None, None],
+                              [np.array([125.0, 200.0]), np.array([175.0, 200.0])],
+                              [np.array([125.0, 290.0]), np.array([175.0, 290.0])],
+                              [np.array([125.0, 380.0]), np.array([175.0, 380.0])],
+                              np.array([150.0, 80.0]), np.array([150.0, 200.0]), 80.0)
+    yy, xx = np.mgrid[0:size[0], 0:size[1]]
+    legs = ((np.abs(xx - 125) < 16) | (np.abs(xx - 175) < 16)) & (yy > 300)  # bare below the knees, 16 px half-wide
+    joins = tps_baseline._leg_joins(body, size, legs)
+    assert all(j is not None for j in joins)
+    assert all(abs(j[1] - 15.5) <= 2 for j in joins), joins
+    plain, _ = tps_baseline._bare_limbs(body, size, 1.0)
+    matched, _ = tps_baseline._bare_limbs(body, size, 1.0, joins)
+    row = 302
+    plain_w = float(plain[1][row, 100:150].sum())
+    matched_w = float(matched[1][row, 100:150].sum())
+    assert abs(matched_w - 31) <= 3 and abs(plain_w - 31) > 3, (plain_w, matched_w)

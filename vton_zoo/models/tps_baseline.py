@@ -1790,10 +1790,34 @@ ARM_PROFILE = ((0.0, 0.13), ("joint", 0.095), (0.75, 0.1), (1.0, 0.07))
 LEG_PROFILE = ((0.0, 0.22), ("joint", 0.14), (0.72, 0.155), (1.0, 0.085))
 
 
-def _bare_limbs(body: _Body, size: tuple[int, int], build: float) -> tuple[np.ndarray, np.ndarray]:
+def _leg_joins(body: _Body, size: tuple[int, int], legs_skin: np.ndarray) -> list[tuple[float, float] | None]:
+    """Per leg: where the photo's bare leg starts below the old garment (fraction along the leg's bones) and its
+    half-width there (pixels), or None where no bare leg shows."""
+    sw = body.width
+    out: list[tuple[float, float] | None] = []
+    for side in (0, 1):
+        chain = body.leg_chain(side)
+        along, across, length = _chain_fields(chain, side, size)
+        near = legs_skin & (np.abs(across) < 0.3 * sw) & (along > 0) & (along < length)
+        if near.sum() < 30:
+            out.append(None)
+            continue
+        values = along[near]
+        start = float(np.percentile(values, 2))
+        band = near & (along >= start) & (along <= start + 0.08 * sw)
+        if band.sum() < 10:
+            out.append(None)
+            continue
+        out.append((start / max(length, 1.0), float(np.percentile(np.abs(across[band]), 96))))
+    return out
+
+
+def _bare_limbs(body: _Body, size: tuple[int, int], build: float,
+                leg_joins: list[tuple[float, float] | None] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Made-up bare arms and legs: per kind (``[arms, legs]``), the soft coverage of tapered limbs along the bones
-    (anatomical half-widths, scaled by the body's ``build``) and their round shading (a cylinder lit from the
-    front: 1 on the bone, darker to the sides)."""
+    (anatomical half-widths, scaled by the body's ``build``, and for a leg whose bare part shows below the old
+    garment, ``leg_joins``, by what its width there says) and their round shading (a cylinder lit from the front: 1
+    on the bone, darker to the sides)."""
     height, width = size
     cover = np.zeros((2, height, width), np.float32)
     shade = np.ones((2, height, width), np.float32)
@@ -1808,6 +1832,10 @@ def _bare_limbs(body: _Body, size: tuple[int, int], build: float) -> tuple[np.nd
             t = np.clip(along / max(length, 1.0), 0, 1)
             # (Arms vary less with the build than the legs do: half its effect.)
             half = np.interp(t, [k[0] for k in knots], [k[1] for k in knots]) * sw * (build if kind else build**0.5)
+            join = leg_joins[side] if kind == 1 and leg_joins is not None else None
+            if join is not None:  # (as wide as the photo's leg where the two meet: no step at the old hem)
+                expected = float(np.interp(join[0], [k[0] for k in knots], [k[1] for k in knots])) * sw * build
+                half = half * float(np.clip(join[1] / max(expected, 1.0), 0.8, 1.6))
             # (Legs run on past the ankles to the feet, which are kept in front where the photo shows them.)
             # (Arms run on under the hands, which are kept in front: no gap at the wrist.)
             inside = (along >= -0.02 * sw) & (along <= length + 0.2 * sw)
@@ -2264,7 +2292,8 @@ class TPSBaseline(TryOnModel):
         hem = float(covered_rows.max()) if len(covered_rows) else float(body.mid_hip[1])
         build = float(np.clip((outline.half(body.neck[1] + 0.45 * sw)[1] - outline.half(body.neck[1] + 0.45 * sw)[0])
                               / (1.05 * sw), 0.85, 1.3))
-        limb_cover, limb_shade = _bare_limbs(body, size, build)
+        limb_cover, limb_shade = _bare_limbs(body, size, build,
+                                             _leg_joins(body, size, legs_skin & ~old) if category != "upper" else None)
         legs_allowed = yy > max(hem, float(body.mid_hip[1]))
         cover = np.maximum(limb_cover[0], np.where(legs_allowed, limb_cover[1], 0.0))
         shade_limbs = np.where(limb_cover[0] >= limb_cover[1], limb_shade[0], limb_shade[1])
