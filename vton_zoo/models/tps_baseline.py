@@ -87,6 +87,8 @@ SLEEVE_EASE = 1.3
 SLEEVE_MAX_HALF = 0.26
 #: A sleeve's round shading: its sides this much darker than its middle.
 SLEEVE_ROUND = 0.18
+#: ...and fades in over this much (shoulder widths) from its edge where it lies over the torso's fabric.
+SLEEVE_FADE = 0.04
 #: Sleeves whose length on the arm (from the shoulder's top) reaches this share of the arm are long: to the wrists.
 LONG_SLEEVE = 0.75
 
@@ -2143,6 +2145,12 @@ class TPSBaseline(TryOnModel):
             source = layer.source[box]
             sampled = _sample(np.concatenate([fabric, part_mask[..., None]], 2), source)
             part = np.clip(sampled[..., 3], 0, 1) * layer.region[box]
+            if layer.round_ is not None:
+                # A sleeve laid over the torso's fabric fades in from its edge there (a hard edge of another texture
+                # and light reads as a seam where there is none).
+                inside = ndimage.distance_transform_edt(layer.region[box]).astype(np.float32)
+                fade = np.clip(inside / max(1e-3, SLEEVE_FADE * sw), 0.0, 1.0)
+                part = part * np.where(alpha[box] > 0.5, fade, 1.0)
             colour = sampled[..., :3]
             if layer.round_ is not None:  # a sleeve is a tube: darker towards its sides (a flat-lay's is flat)
                 # (Its outer side only: its inner side lies along the torso, where a step in shade reads as a seam.)
