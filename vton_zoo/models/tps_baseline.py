@@ -1632,6 +1632,8 @@ def _leg_half_widths(silhouette: np.ndarray, chain: list[np.ndarray], sw: float)
 
 
 
+
+
 def _smooth_outline(alpha: np.ndarray, sigma: float) -> np.ndarray:
     """``alpha`` with its outline smoothed at the scale ``sigma`` (pixels): its level-0.5 line after a Gaussian blur,
     drawn with a soft edge about a pixel wide. Notches and spurs narrower than about ``2 sigma`` go; straight edges and
@@ -2372,7 +2374,11 @@ class TPSBaseline(TryOnModel):
                 # (Nor where a made-up limb's soft outline lies over the torso's made-up skin.)
                 weight = replaced * np.maximum(np.maximum(cover, skin_area * inside), real_skin * inside)
                 weight = weight[..., None]
-                result = result * (1 - weight) + skin * weight
+                # (The skin replaces the photo there, not the backdrop laid over it: a partly replaced pixel at the
+                # photo's own skin would otherwise show a light line of backdrop.)
+                backdrop_weight = (replaced[..., None] - weight).clip(0, 1)
+                result = person * (1 - replaced[..., None]) + backdrop * backdrop_weight + skin * weight
+                result = np.where(replaced[..., None] > 0, result, person)
 
         shaded = np.clip(warped * photo_shade[..., None], 0, 1)
         result = result * (1 - alpha[..., None]) + shaded * alpha[..., None]
