@@ -505,6 +505,24 @@ def test_no_light_line_where_a_made_up_arm_meets_the_photos_arm():
     assert light.sum() <= 50, light.sum()
 
 
+def test_a_bare_neck_the_parse_took_for_the_top_stays():
+    """A woman in a low-cut slip dress whose parse calls her bare neck, chest and arms the top (its colours took in
+    her skin): under a high-necked dress, her neck above the new collar keeps the photo's skin (before: made up as a
+    flat block: 0.40 of it unchanged; now 0.95)."""
+    from vton_zoo.pipeline import TryOnPipeline
+
+    result = TryOnPipeline("tps-baseline")(REAL / "person" / "053700_0.jpg", REAL / "garment" / "051998_1.jpg")
+    person, out, region, parse, k, sw = _arrays(result)
+    neck_x, neck_y = float(k[1, 0]), float((k[2, 1] + k[5, 1]) / 2)
+    yy, xx = np.mgrid[0:out.shape[0], 0:out.shape[1]]
+    soft = ndimage.binary_dilation(np.asarray(result.intermediates["composite_mask"]) > 0, iterations=3)
+    neck = (yy < neck_y) & (np.abs(xx - neck_x) < 0.15 * sw) & (parse == labels.UPPER_GARMENT) & ~soft
+    unchanged = float((np.abs(out - person).max(-1) < 0.04)[neck].mean())
+    log.info("%d neck pixels parsed as top, outside the new garment: %.2f unchanged", neck.sum(), unchanged)
+    assert neck.sum() >= 100
+    assert unchanged >= 0.9, unchanged
+
+
 def test_a_broad_bodys_t_shirt_is_not_stretched_long(round2):
     """The T-shirt on a broad body ends within a third of the torso's length (neck to hips) below the hips (before:
     0.43 of it)."""

@@ -2062,21 +2062,29 @@ class TPSBaseline(TryOnModel):
                 neck = (parse == labels.NECK) & (yy > float(face.any(1).nonzero()[0].max()))
                 collar_like = neck & ~_skin_chroma(person, face | hands)
                 old_upper |= _dilate(~_dilate(~collar_like, 2), 2) & neck
-        # Bare skin the parse took for the top (a bare shoulder beside a strap, the chest in a deep V): where the top is
-        # not skin-coloured, pieces of old top with the face's skin colour, smooth, joined to the skin around (neck,
-        # arms), are skin and stay as the photo has them (not painted over with made-up skin).
+        # Bare skin the parse took for the top (a bare shoulder beside a strap, the chest in a deep V, whole bare arms
+        # when the parse's top took the skin's colours): where the top is not skin-coloured, pieces of old top with
+        # the face's skin colour, smooth, joined to the skin around (neck, arms, face, hands), are skin and stay as
+        # the photo has them (not painted over with made-up skin).
         if category != "lower" and old_upper.sum() >= 30 and face.sum() >= 30:
             skin_tone = np.median(person[face], axis=0)
-            top_tone = np.median(person[old_upper], axis=0)
+            hands = np.isin(parse, labels.HAND_LABELS)
+            # (Skin's chroma, lit or in shade; not the dark pixels whose chroma says little.)
+            skin_coloured = _skin_chroma(person, face | hands) & (
+                _luminance(person) > 0.5 * float(np.median(_luminance(person[face]))))
+            fabric = old_upper & ~skin_coloured  # (the top's own colour: the parse's top may hold much skin)
+            top_pixels = fabric if fabric.sum() >= 0.3 * old_upper.sum() else old_upper
+            top_tone = np.median(person[top_pixels], axis=0)
             if np.linalg.norm(top_tone - skin_tone) > 0.2:
-                hands = np.isin(parse, labels.HAND_LABELS)
-                # (Skin's chroma, lit or in shade; not the dark pixels whose chroma says little.)
-                bare = old_upper & _skin_chroma(person, face | hands) & (
-                    _luminance(person) > 0.5 * float(np.median(_luminance(person[face]))))
-                bare = ndimage.binary_opening(bare, iterations=max(1, int(round(0.015 * sw))))
+                bare = ndimage.binary_opening(old_upper & skin_coloured, iterations=max(1, int(round(0.015 * sw))))
                 pieces, count = ndimage.label(bare)
                 if count:
-                    around = _dilate(np.isin(parse, skin_labels), 2)
+                    # (Within a little of it: the chin's shadow may lie between the face and a bare neck.)
+                    around = _dilate(np.isin(parse, (*skin_labels, labels.FACE, *labels.HAND_LABELS)),
+                                     max(2, int(round(0.04 * sw))))
+                    # (Or the bare neck itself, above the shoulders' line by the neck's middle, when the parse left no
+                    # skin of the face or neck beside it.)
+                    around |= (yy < float(body.neck[1])) & (np.abs(xx - float(body.neck[0])) < 0.25 * sw)
                     joined = np.unique(pieces[around & bare])
                     sizes = np.bincount(pieces.ravel(), minlength=count + 1)
                     big = np.flatnonzero(sizes >= max(30, 0.002 * sw * sw))
