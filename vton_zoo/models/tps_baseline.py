@@ -2113,6 +2113,12 @@ class TPSBaseline(TryOnModel):
                     values = person[candidates]
                     nearer = np.linalg.norm(values - top_tone, axis=1) < np.linalg.norm(values - lower_tone, axis=1)
                     sleeve_over_lower[candidates] = nearer
+                    # (A sleeve is of one colour, smooth: the light or dark parts of a print on the old skirt, a
+                    # zebra's or a leopard's, have the top's colour too but are no sleeve.)
+                    luminance = _luminance(person)
+                    mean = ndimage.uniform_filter(luminance, 5)
+                    spread = np.sqrt(np.maximum(ndimage.uniform_filter(luminance**2, 5) - mean**2, 0.0))
+                    sleeve_over_lower &= spread < 0.08
                     sleeve_over_lower = ndimage.binary_opening(sleeve_over_lower, iterations=1)
                     old_lower &= ~sleeve_over_lower
         old = {"upper": old_upper, "lower": old_lower, "dress": old_upper | old_lower}[category]
