@@ -544,6 +544,25 @@ def test_no_bits_of_a_printed_skirt_beside_the_arm(person, garment):
     assert left.sum() <= 120, left.sum()
 
 
+def test_a_t_shirt_hangs_straight_below_the_hips(round2):
+    """The T-shirt on a broad body reaching below her hips: its hem is as wide as the shirt just above it (before: its
+    corners were cut in along the thighs, the hem 0.944 of the width a tenth of a shoulder width higher; now 1.0)."""
+    result = round2["broad_body"]
+    _, _, _, _, k, sw = _arrays(result)
+    # (The garment's own region: the arms akimbo in front of it are no part of its outline.)
+    region = np.asarray(result.intermediates["warped_mask"]) > 127
+    rows = np.flatnonzero(region.any(1))
+    hem = int(rows.max())
+
+    def width(row: int) -> int:
+        columns = np.flatnonzero(region[row])
+        return int(columns.max() - columns.min() + 1)
+
+    ratio = width(hem - 2) / width(hem - 2 - int(0.1 * sw))
+    log.info("hem width over the width a little higher: %.3f", ratio)
+    assert ratio >= 0.98, ratio
+
+
 def test_a_broad_bodys_t_shirt_is_not_stretched_long(round2):
     """The T-shirt on a broad body ends within a third of the torso's length (neck to hips) below the hips (before:
     0.43 of it)."""

@@ -1377,6 +1377,9 @@ def _upper_layers(garment_mask: np.ndarray, garment: np.ndarray, body: _Body, ou
         p_left, p_right = person_edges(p_y, g_left, g_right)
         if g_y == g_arm_y:
             p_left, p_right = min(p_left, p_armpit[0][0]), max(p_right, p_armpit[1][0])
+        if category == "upper" and contour_left and p_y > float(body.mid_hip[1]) - 0.1 * sw:
+            # Below the hips a top hangs straight down: it does not follow the thighs in (cut corners at its hem).
+            p_left, p_right = min(p_left, contour_left[-1][0]), max(p_right, contour_right[-1][0])
         contour_left.append(np.array([p_left, p_y]))
         contour_right.append(np.array([p_right, p_y]))
         for u in (0.0, 0.25, 0.5, 0.75, 1.0):
