@@ -495,3 +495,23 @@ def test_parts_reject_bad_masks():
         garment_parts(np.ones((64, 48), bool), method="magic")
     with pytest.raises(ValueError, match="differ in shape"):
         garment_parts_label(np.ones((4, 4), bool), np.ones((4, 5), bool), np.ones((4, 4), bool))
+
+
+def test_within_is_the_octagon_of_the_two_distance_transforms():
+    """``_within`` (a square's dilation by running maxima, cut by the city-block distance) gives exactly the pixels
+    within a chessboard distance r and a city-block distance r sqrt 2 of the mask, at any radius and at the edges."""
+    from scipy import ndimage as ndi
+
+    from vton_zoo.preprocess.garment import _within
+
+    rng = np.random.default_rng(0)
+    for _ in range(60):
+        h, w = rng.integers(5, 60, 2)
+        mask = rng.random((h, w)) < rng.uniform(0.002, 0.2)
+        if not mask.any():
+            mask[rng.integers(h), rng.integers(w)] = True
+        for radius in (0.5, 1.0, 1.5, 2.0, 4.7, 12.3):
+            expected = (ndi.distance_transform_cdt(~mask, "chessboard") <= radius) & (
+                ndi.distance_transform_cdt(~mask, "taxicab") <= radius * 1.4142)
+            assert np.array_equal(_within(mask, radius), expected), (h, w, radius)
+    assert not _within(np.zeros((4, 4), bool), 3.0).any()

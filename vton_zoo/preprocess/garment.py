@@ -390,9 +390,14 @@ def _within(mask: np.ndarray, radius: float) -> np.ndarray:
     2): a close stand-in for a disk at a third of the cost of the Euclidean transform."""
     if not mask.any():
         return np.zeros_like(mask, bool)
-    outside = ~mask
-    return (ndi.distance_transform_cdt(outside, "chessboard") <= radius) & (
-        ndi.distance_transform_cdt(outside, "taxicab") <= radius * 1.4142)
+    # (The chessboard part is a square's dilation: two running maxima, far cheaper than a second distance transform.)
+    half = int(np.floor(radius))
+    square = mask
+    if half > 0:
+        size = 2 * half + 1
+        square = ndi.maximum_filter1d(mask.astype(np.uint8), size, axis=1, mode="constant")
+        square = ndi.maximum_filter1d(square, size, axis=0, mode="constant") > 0
+    return square & (ndi.distance_transform_cdt(~mask, "taxicab") <= radius * 1.4142)
 
 
 def _erode(mask: np.ndarray, radius: float) -> np.ndarray:
