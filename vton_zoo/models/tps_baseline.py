@@ -53,6 +53,7 @@ from scipy import ndimage
 
 from .. import types
 from ..preprocess import labels
+from ..preprocess.garment import row_runs
 from ..registry import ModelSpec, WeightsSpec, register_model
 from ._base import TryOnModel
 
@@ -835,14 +836,9 @@ def _torso_between_cuffs(mask: np.ndarray, top: int, bottom: int, box_w: int, ce
     height = bottom - top + 1
     found = []
     for y in range(top + int(0.82 * height), top + int(0.97 * height)):
-        columns = np.flatnonzero(mask[y])
-        if columns.size == 0:
-            continue
-        breaks = np.flatnonzero(np.diff(columns) > 1)
-        starts = np.concatenate([[columns[0]], columns[breaks + 1]])
-        ends = np.concatenate([columns[breaks], [columns[-1]]])
-        if len(starts) == 3 and starts[1] <= centre <= ends[1] and ends[1] - starts[1] >= 0.4 * box_w:
-            found.append((float(starts[1]), float(ends[1])))
+        runs = row_runs(mask[y])
+        if len(runs) == 3 and runs[1][0] <= centre <= runs[1][1] and runs[1][1] - runs[1][0] >= 0.4 * box_w:
+            found.append((float(runs[1][0]), float(runs[1][1])))
     if len(found) < 0.3 * 0.15 * height:
         return None
     return float(np.median([f[0] for f in found])), float(np.median([f[1] for f in found]))
@@ -1028,13 +1024,7 @@ def _lower_garment(mask: np.ndarray) -> _LowerGarment:
     runs_by_row = {}
     row_extents = []
     for y in range(top, bottom + 1):
-        columns = np.flatnonzero(mask[y])
-        if columns.size == 0:
-            continue
-        breaks = np.flatnonzero(np.diff(columns) > 1)
-        starts = np.concatenate([[columns[0]], columns[breaks + 1]])
-        ends = np.concatenate([columns[breaks], [columns[-1]]])
-        runs = [(float(a), float(b)) for a, b in zip(starts, ends) if b - a + 1 >= min_run]
+        runs = [(float(a), float(b)) for a, b in row_runs(mask[y], min_run)]
         if runs:
             runs_by_row[y] = runs
             row_extents.append((y, runs[0][0], runs[-1][1]))

@@ -677,7 +677,7 @@ def garment_category(mask: np.ndarray) -> CategoryGuess:
     top, bottom, left, right = int(ys.min()), int(ys.max()), int(xs.min()), int(xs.max())
     height, width = bottom - top + 1, right - left + 1
     min_run = max(2, round(0.02 * width))
-    rows = [_runs(mask[y], min_run) for y in range(top, bottom + 1)]
+    rows = [row_runs(mask[y], min_run) for y in range(top, bottom + 1)]
     aspect = height / width
 
     # Legs.
@@ -728,7 +728,7 @@ def garment_category(mask: np.ndarray) -> CategoryGuess:
     return CategoryGuess("upper", "top", "no legs, not long enough for a dress (top)")
 
 
-def _runs(row: np.ndarray, min_length: int) -> list[tuple[int, int]]:
+def row_runs(row: np.ndarray, min_length: int = 1) -> list[tuple[int, int]]:
     """``(start, end)`` (inclusive) of the runs of True in ``row`` at least ``min_length`` long."""
     columns = np.flatnonzero(row)
     if columns.size == 0:
