@@ -492,8 +492,7 @@ def test_no_light_line_where_a_made_up_arm_meets_the_photos_arm():
 
     result = TryOnPipeline("tps-baseline")(REAL / "person" / "051918_0.jpg", REAL / "garment" / "050191_1.jpg")
     person, out, region, parse, k, sw = _arrays(result)
-    luminance = (out @ np.array([0.299, 0.587, 0.114], np.float32))
-    before = (person @ np.array([0.299, 0.587, 0.114], np.float32))
+    luminance = out @ np.array([0.299, 0.587, 0.114], np.float32)
     arms = np.zeros(region.shape, bool)
     for shoulder, elbow in ((2, 3), (5, 6)):
         arms |= _capsule(region.shape, k[shoulder, :2], k[elbow, :2], 0.15 * sw)

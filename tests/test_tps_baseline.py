@@ -347,8 +347,8 @@ def test_bad_recipe_inputs(model, samples):
 
 
 def test_smooth_outline_removes_notches_and_spurs_and_keeps_straight_edges():
-    """A block with a notch and a spur 2 pixels wide: at sigma 2 the 6-pixel notch is at most a pixel and a half deep and
-    the 8-pixel spur at most 2 pixels long; the straight edges stay where they were."""
+    """A block with a notch and a spur 2 pixels wide: at sigma 2 the 6-pixel notch is at most a pixel and a half deep
+    and the 8-pixel spur at most 2 pixels long; the straight edges stay where they were."""
     alpha = np.zeros((60, 80), np.float32)
     alpha[20:50, 10:70] = 1.0
     alpha[20:26, 30:32] = 0.0  # notch into the top edge

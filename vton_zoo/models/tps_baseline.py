@@ -1406,7 +1406,8 @@ def _upper_layers(garment_mask: np.ndarray, garment: np.ndarray, body: _Body, ou
         if sleeve is None or len(chain) < 3:
             continue
         g_length = float(np.hypot(*(sleeve.cuff - sleeve.root)))
-        estimate = config.sleeve_drape * g_length * max(scale, (p_hem_y - p_collar_y) / max(g_bottom - g_collar_y, 1.0))
+        body_scale = (p_hem_y - p_collar_y) / max(g_bottom - g_collar_y, 1.0)
+        estimate = config.sleeve_drape * g_length * max(scale, body_scale)
         arm = sum(float(np.hypot(*(b - a))) for a, b in zip(chain[:-1], chain[1:]))
         reach.append((estimate + 0.12 * sw) / max(arm + 0.12 * sw, 1.0))
     to_wrist = len(reach) == 2 and float(np.mean(reach)) >= LONG_SLEEVE
