@@ -708,3 +708,48 @@ def test_eval_photos_writes_sheets_reports_and_results(tmp_path):
                                        "neck_covered"}
         assert pair["timings"]["total"] > 0
     assert "accepted 2, refused 0" in (tmp_path / "out" / "report.md").read_text()
+
+
+@pytest.mark.parametrize("person, garment", [("053700_0.jpg", "051998_1.jpg"), ("053228_0.jpg", "053290_1.jpg")])
+def test_the_photos_bare_shins_below_the_old_hem_stay(person, garment):
+    """A dress shorter than the old one: the shins the photo shows below the old dress's hem are kept as they are. The
+    parse called parts of them garment (pale legs, even the top's), and the backdrop between the knees too; before,
+    those parts were made up as flat, stepped skin: 0.71 and 0.68 of the shins unchanged; now all."""
+    from vton_zoo.pipeline import TryOnPipeline
+
+    result = TryOnPipeline("tps-baseline")(REAL / "person" / person, REAL / "garment" / garment)
+    person_px, out, region, parse, k, sw = _arrays(result)
+    shins = np.zeros(region.shape, bool)
+    for knee, ankle in ((10, 11), (13, 14)):  # (BODY_25)
+        start, end = k[knee, :2] + 0.6 * (k[ankle, :2] - k[knee, :2]), k[ankle, :2] - 0.1 * (k[ankle, :2] - k[knee, :2])
+        shins |= _capsule(region.shape, start, end, 0.12 * sw)
+    # (The photo's legs there: not the backdrop beside them, nor their anti-aliased outline.)
+    backdrop = np.abs(person_px - np.median(person_px[parse == labels.BACKGROUND], axis=0)).max(-1) < 0.08
+    shins &= ~ndimage.binary_dilation(backdrop | (parse == labels.BACKGROUND), iterations=2)
+    shins &= ~ndimage.binary_dilation(region, iterations=3)
+    unchanged = float((np.abs(out - person_px).max(-1) < 0.04)[shins].mean())
+    log.info("%s: %d shin pixels, %.3f unchanged", person, shins.sum(), unchanged)
+    assert shins.sum() >= 300
+    assert unchanged >= 0.97, unchanged
+
+
+def test_no_piece_of_a_sheer_skirt_left_among_made_up_thighs():
+    """A dress shorter than the old sheer-hemmed one: between the new hem and a little below the old one the legs are
+    made up or the photo's, with no piece of the old ruffle left in them (its sheer, skin-tinted hem is no bare leg:
+    before, such a piece stayed as a dark island beside the knee: 104 pixels much darker than the legs there; now 9)."""
+    from vton_zoo.pipeline import TryOnPipeline
+
+    result = TryOnPipeline("tps-baseline")(REAL / "person" / "053700_0.jpg", REAL / "garment" / "051998_1.jpg")
+    person, out, region, parse, k, sw = _arrays(result)
+    hem = int(np.flatnonzero(region.any(1)).max())
+    legs = np.zeros(region.shape, bool)
+    for hip, knee, ankle in ((9, 10, 11), (12, 13, 14)):
+        legs |= _capsule(region.shape, k[hip, :2], k[knee, :2], 0.1 * sw)
+        legs |= _capsule(region.shape, k[knee, :2], k[ankle, :2], 0.1 * sw)
+    legs[: hem + 3] = False
+    legs[int(max(k[10, 1], k[13, 1]) + 0.6 * sw):] = False
+    luminance = out @ np.array([0.299, 0.587, 0.114], np.float32)
+    dark = legs & (luminance < 0.7 * float(np.median(luminance[legs])))
+    log.info("%d leg pixels below the new hem, %d of them much darker than the legs", legs.sum(), dark.sum())
+    assert legs.sum() >= 300
+    assert dark.sum() <= 25, dark.sum()

@@ -1912,6 +1912,13 @@ def _broad_light(person: np.ndarray, region: np.ndarray, sw: float) -> np.ndarra
     return np.where(region, ratio, 1.0).astype(np.float32)
 
 
+def _local_spread(luminance: np.ndarray, size: int = 5) -> np.ndarray:
+    """The standard deviation of ``luminance`` over a ``size`` x ``size`` window: low on skin and plain fabric, high on
+    a print, at an edge."""
+    mean = ndimage.uniform_filter(luminance, size)
+    return np.sqrt(np.maximum(ndimage.uniform_filter(luminance * luminance, size) - mean * mean, 0.0))
+
+
 def _skin_tones(person: np.ndarray, reference: np.ndarray):
     """The skin's colour as a function of its relative brightness, fitted on ``reference`` pixels: ``tone(s)`` is the
     colour of that skin at ``s`` times its median luminance (an ``(H, W)`` array of ``s`` -> ``(H, W, 3)``)."""
@@ -2003,6 +2010,53 @@ class TPSBaseline(TryOnModel):
         skin_reference = np.isin(parse, skin_labels) | (parse == labels.FACE)
         skin_model = _skin_likeness(person, skin_reference)
         legs_skin = lower & skin_model
+        # (Bare legs of the face's colours: their shading carries onto a new garment over them. Not the legs found
+        # below, whose dark gap between the thighs would print a dark block on a new skirt.)
+        legs_like_face = legs_skin
+        face = parse == labels.FACE
+        hands = np.isin(parse, labels.HAND_LABELS)
+        below_hips = yy > float(body.mid_hip[1])
+        # The backdrop seen between the legs (the parse may give it to the garment): nothing to replace there.
+        gaps = np.zeros(size, bool)
+        background = parse == labels.BACKGROUND
+        if category != "upper" and background.sum() >= 100 and all(k is not None for k in body.knee):
+            left, right = body.leg_chain(0), body.leg_chain(1)
+            between = _polygon([*left[1:], *right[:0:-1]], size) & (yy > float(body.mid_hip[1]) + 0.3 * sw)
+            gaps = lower & between & (np.abs(person - _fill(person, background)).max(axis=2) < 0.05)
+        if (face | hands).sum() >= 30:
+            # Below the hips, bare legs are what has the chroma of the face's and the hands' skin, in the light or in
+            # the legs' own shade, and is smooth, whatever the parse called it there (it may give a pale leg to the
+            # garment, even to the top). The face's exact colours (the reference above) miss a lit or a shaded leg.
+            luminance = _luminance(person)
+            spread = _local_spread(luminance)
+            # (Not much darker than the face, nor much lighter: white jeans have the chroma of dark skin.)
+            bright = ((luminance > 0.6 * float(np.median(luminance[face | hands])))
+                      & (luminance < float(np.percentile(luminance[face | hands], 95)) + 0.15))
+            # (About the legs' bones only: beside them, a white or beige dress can have the chroma of pale skin.)
+            legs_zone = (_limb_zone(xx, yy, body.leg_chain(0), (0.3 * sw, 0.22 * sw))
+                         | _limb_zone(xx, yy, body.leg_chain(1), (0.3 * sw, 0.22 * sw)))
+            skin_like = (np.isin(parse, (labels.LOWER_BODY, labels.UPPER_GARMENT)) & below_hips & legs_zone
+                         & _chroma_box(person, face | hands) & bright)
+            bare = ndimage.binary_opening(skin_like & (spread < 0.05))
+            # (Beside the backdrop or the other leg the spread is high: skin right beside that smooth skin is skin
+            # too; not further, or the skin-coloured parts of a print would join it.)
+            radius = max(1, int(round(0.03 * sw)))
+            bare |= skin_like & _dilate(bare, radius)
+            # (And the legs' shaded outline and creases, thin lines between that skin and the backdrop or along it:
+            # a garment is a broad piece.)
+            fabric = np.isin(parse, (labels.LOWER_BODY, labels.UPPER_GARMENT)) & below_hips & ~bare & ~gaps
+            solid = ndimage.binary_opening(fabric, iterations=radius)
+            thin = fabric & ~_dilate(solid, 1) & _dilate(bare, radius)
+            # Legs show below the garment's hem: skin seen through a sheer skirt, above its hem, is the skirt's (the
+            # lowest broad piece of garment in each column, shoes left out, is that hem).
+            ankles_y = [a[1] for a in body.ankle if a is not None]
+            if ankles_y:
+                solid &= yy < min(ankles_y) - 0.1 * sw
+            rows = np.arange(height)[:, None]
+            hem_row = np.where(solid, rows, -1).max(axis=0)
+            bare &= rows > hem_row[None, :]
+            thin &= rows > hem_row[None, :]
+            legs_skin = (legs_skin & ~below_hips) | bare | thin
         feet = np.zeros(size, bool)
         ankles = [a for a in body.ankle if a is not None]
         if ankles:
@@ -2017,7 +2071,7 @@ class TPSBaseline(TryOnModel):
                 feet &= ~(cuffs & (density[_colour_bins(person)] > 8.0 / 4096))
         old_lower = lower & ~legs_skin & ~feet
         # The old top never reaches above the base of the neck (a hair bun read as garment is no top).
-        old_upper = (parse == labels.UPPER_GARMENT) & (yy > float(body.neck[1]) - 0.35 * sw)
+        old_upper = (parse == labels.UPPER_GARMENT) & (yy > float(body.neck[1]) - 0.35 * sw) & ~legs_skin
         hair = parse == labels.HAIR
         below = yy > float(body.neck[1])
         # Hair is what hangs from the head: parts not joined to the hair above the neck (a black belt) are not.
@@ -2035,7 +2089,6 @@ class TPSBaseline(TryOnModel):
         # Sleeves the parse took for bare arms (a grey sweatshirt, sheer black sleeves): arm pixels that are not
         # skin-like and nearer the old top's colour than the face's are the old top.
         arm_pixels = np.isin(parse, labels.ARM_LABELS)
-        face = parse == labels.FACE
         face_like = _skin_likeness(person, face)  # (colours of the face's skin; used again below)
         if arm_pixels.any() and old_upper.sum() >= 30 and face.sum() >= 30:
             skin_tone = np.median(person[face], axis=0)
@@ -2109,10 +2162,7 @@ class TPSBaseline(TryOnModel):
                     sleeve_over_lower[candidates] = nearer
                     # (A sleeve is of one colour, smooth: the light or dark parts of a print on the old skirt, a
                     # zebra's or a leopard's, have the top's colour too but are no sleeve.)
-                    luminance = _luminance(person)
-                    mean = ndimage.uniform_filter(luminance, 5)
-                    spread = np.sqrt(np.maximum(ndimage.uniform_filter(luminance**2, 5) - mean**2, 0.0))
-                    sleeve_over_lower &= spread < 0.08
+                    sleeve_over_lower &= _local_spread(_luminance(person)) < 0.08
                     sleeve_over_lower = ndimage.binary_opening(sleeve_over_lower, iterations=1)
                     old_lower &= ~sleeve_over_lower
         old = {"upper": old_upper, "lower": old_lower, "dress": old_upper | old_lower}[category]
@@ -2264,11 +2314,15 @@ class TPSBaseline(TryOnModel):
 
         # Fill the old garment where the new one does not cover it: skin inside the body, background outside (its
         # anti-aliased rim, which the parse leaves to the neighbours, too).
+        # (Not the backdrop seen between the legs below the new garment's hem: it stays as the photo has it. Above
+        # it, between new trouser legs, what the parse gave the old garment is filled with the backdrop.)
+        covered_rows = np.flatnonzero((alpha > 0.5).any(1))
+        if gaps.any() and len(covered_rows):
+            old = old & ~(gaps & (yy > covered_rows.max()))
         rim = _dilate(old, 1)
         if old.sum() >= 30:  # and, a little further, what has the old garment's colour (the parse's margin)
             tone = np.median(person[old], axis=0)
             rim |= _dilate(old, 3) & (np.linalg.norm(person - tone, axis=2) < 0.2)
-        background = parse == labels.BACKGROUND
         # The backdrop behind the old garment: filled in from the backdrop a little away from it (its soft fringe,
         # which the parse leaves to the backdrop, tints the pixels right beside it).
         clear = background & ~_dilate(old, 4)
@@ -2323,7 +2377,7 @@ class TPSBaseline(TryOnModel):
         skin_area = ((torso_body | neck_zone) & ~arm_zone) | (shoulder_line & (yy < body.neck[1])) | upper_chest
         # The photo's own light (folds, the body's roundness under the old garment): on the new garment and on the
         # skin made up where the old one was.
-        covered_skin = np.isin(parse, skin_labels) | (legs_skin if category != "upper" else False)
+        covered_skin = np.isin(parse, skin_labels) | (legs_like_face if category != "upper" else False)
         regions = [old, covered_skin & ~old]
         if category == "upper":  # a top hanging over the lower garment takes its folds there
             regions.append(old_lower & ~old)
@@ -2365,7 +2419,8 @@ class TPSBaseline(TryOnModel):
                 # (Near the edge the skin around already has the photo's light there: the fill is seamless.)
                 skin = ((1 - inward) * base + inward * body_skin(light)).astype(np.float32)
                 shown_legs = legs_skin & skin_known
-                leg_skin = _skin_tones(person, shown_legs) if shown_legs.sum() >= 30 else arm_skin
+                # (Legs the photo shows, not a hand at the hip: the hands' and arms' tone is the better guess.)
+                leg_skin = _skin_tones(person, shown_legs) if shown_legs.sum() >= max(30, 0.05 * sw * sw) else arm_skin
                 target = np.clip(shade_limbs / 0.9 * light ** 0.8, 0.6, 1.1)  # (round shading: about 0.9 across)
                 limbs = cover > 0.02
                 legs_here = limbs & (limb_cover[1] > limb_cover[0])
@@ -2444,24 +2499,26 @@ def _skin_chroma(person: np.ndarray, reference: np.ndarray, floor: float = 0.035
     return near
 
 
+def _chroma_box(person: np.ndarray, reference: np.ndarray, pad: float = 0.015) -> np.ndarray:
+    """Pixels whose YCbCr chroma lies within the 10th-90th percentile box of the ``reference`` pixels' (``pad``
+    around it): tighter than :func:`_skin_chroma`, whose spread-based reach takes in greys beside dark skin."""
+    r, g, b = person[..., 0], person[..., 1], person[..., 2]
+    near = np.ones(person.shape[:2], bool)
+    for chroma in (-0.1687 * r - 0.3313 * g + 0.5 * b, 0.5 * r - 0.4187 * g - 0.0813 * b):
+        low, high = np.percentile(chroma[reference], [10, 90])
+        near &= (chroma >= low - pad) & (chroma <= high + pad)
+    return near
+
+
 def _skin_likeness(person: np.ndarray, reference: np.ndarray) -> np.ndarray:
     """Pixels whose colour is close to the skin seen in ``reference`` (YCbCr chroma within the reference's spread)."""
     if reference.sum() < 30:
         return np.zeros(person.shape[:2], bool)
-    r, g, b = person[..., 0], person[..., 1], person[..., 2]
-    cb = -0.1687 * r - 0.3313 * g + 0.5 * b
-    cr = 0.5 * r - 0.4187 * g - 0.0813 * b
     luma = _luminance(person)
-    ref_cb, ref_cr, ref_y = cb[reference], cr[reference], luma[reference]
-    lo_cb, hi_cb = np.percentile(ref_cb, [10, 90])
-    lo_cr, hi_cr = np.percentile(ref_cr, [10, 90])
-    lo_y, hi_y = np.percentile(ref_y, [5, 95])
-    pad_c = 0.015
+    lo_y, hi_y = np.percentile(luma[reference], [5, 95])
     # Skin is smooth: a print in skin tones (leopard, tan stripes) has a high local spread of luminance.
-    mean = ndimage.uniform_filter(luma, 5)
-    spread = np.sqrt(np.maximum(ndimage.uniform_filter(luma * luma, 5) - mean * mean, 0))
-    return ((cb >= lo_cb - pad_c) & (cb <= hi_cb + pad_c) & (cr >= lo_cr - pad_c) & (cr <= hi_cr + pad_c)
-            & (luma >= lo_y - 0.15) & (luma <= hi_y + 0.1) & (spread < 0.05))
+    spread = _local_spread(luma)
+    return _chroma_box(person, reference) & (luma >= lo_y - 0.15) & (luma <= hi_y + 0.1) & (spread < 0.05)
 
 
 @register_model(SPEC)
