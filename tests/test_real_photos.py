@@ -721,8 +721,8 @@ def test_the_photos_bare_shins_below_the_old_hem_stay(person, garment):
     person_px, out, region, parse, k, sw = _arrays(result)
     shins = np.zeros(region.shape, bool)
     for knee, ankle in ((10, 11), (13, 14)):  # (BODY_25)
-        start, end = k[knee, :2] + 0.6 * (k[ankle, :2] - k[knee, :2]), k[ankle, :2] - 0.1 * (k[ankle, :2] - k[knee, :2])
-        shins |= _capsule(region.shape, start, end, 0.12 * sw)
+        bone = k[ankle, :2] - k[knee, :2]
+        shins |= _capsule(region.shape, k[knee, :2] + 0.6 * bone, k[ankle, :2] - 0.1 * bone, 0.12 * sw)
     # (The photo's legs there: not the backdrop beside them, nor their anti-aliased outline.)
     backdrop = np.abs(person_px - np.median(person_px[parse == labels.BACKGROUND], axis=0)).max(-1) < 0.08
     shins &= ~ndimage.binary_dilation(backdrop | (parse == labels.BACKGROUND), iterations=2)
@@ -736,7 +736,8 @@ def test_the_photos_bare_shins_below_the_old_hem_stay(person, garment):
 def test_no_piece_of_a_sheer_skirt_left_among_made_up_thighs():
     """A dress shorter than the old sheer-hemmed one: between the new hem and a little below the old one the legs are
     made up or the photo's, with no piece of the old ruffle left in them (its sheer, skin-tinted hem is no bare leg:
-    before, such a piece stayed as a dark island beside the knee: 104 pixels much darker than the legs there; now 9)."""
+    before, such a piece stayed as a dark island beside the knee: 104 pixels much darker than the legs there; now
+    9)."""
     from vton_zoo.pipeline import TryOnPipeline
 
     result = TryOnPipeline("tps-baseline")(REAL / "person" / "053700_0.jpg", REAL / "garment" / "051998_1.jpg")
