@@ -754,3 +754,31 @@ def test_no_piece_of_a_sheer_skirt_left_among_made_up_thighs():
     log.info("%d leg pixels below the new hem, %d of them much darker than the legs", legs.sum(), dark.sum())
     assert legs.sum() >= 300
     assert dark.sum() <= 25, dark.sum()
+
+
+def test_made_up_thighs_take_the_tone_of_the_knees_below():
+    """A dress shorter than the old one: the thighs made up between the new hem and the old one have the tone of the
+    photo's knees they meet (before, a pinker, lighter tone than the photo's legs there: a colour step of 0.23 and
+    0.23 at the old hem, left and right; now 0.08 and 0.05, the knee's top in the old hem's shadow)."""
+    from vton_zoo.pipeline import TryOnPipeline
+
+    result = TryOnPipeline("tps-baseline")(REAL / "person" / "053228_0.jpg", REAL / "garment" / "053290_1.jpg")
+    person, out, region, parse, k, sw = _arrays(result)
+    changed = np.abs(out - person).max(-1) > 0.03
+    steps = []
+    for hip, knee in ((9, 10), (12, 13)):
+        core = _capsule(region.shape, k[hip, :2], k[knee, :2] + 0.3 * (k[knee, :2] - k[hip, :2]), 0.06 * sw)
+        core &= ~ndimage.binary_dilation(region, iterations=3)
+        rows = np.flatnonzero((changed & core).any(1))
+        assert len(rows), "no made-up thigh found"
+        junction = int(rows.max())
+        band = int(0.08 * sw)
+        above = core & changed
+        above[: junction - band] = False
+        below = core & ~changed
+        below[: junction + 2] = False
+        below[junction + 2 + band:] = False
+        assert above.sum() >= 20 and below.sum() >= 20, (above.sum(), below.sum())
+        steps.append(float(np.linalg.norm(np.median(out[above], 0) - np.median(out[below], 0))))
+    log.info("colour step at the old hem (left, right): %s", np.round(steps, 3))
+    assert max(steps) <= 0.12, steps

@@ -2427,6 +2427,28 @@ class TPSBaseline(TryOnModel):
                 arms_here = limbs & ~legs_here
                 skin[arms_here] = arm_skin(target[arms_here])
                 skin[legs_here] = leg_skin(target[legs_here])
+                # Where made-up legs meet the photo's own (below the old hem), each takes on the tone the photo's leg
+                # has right there (not its shaded outline): no step in colour at the old hem.
+                shown = legs_skin & ~uncovered & ~_dilate(~legs_skin, max(1, int(round(0.03 * sw))))
+                made_legs = legs_here & uncovered
+                if shown.any() and made_legs.any():
+                    reach = 0.1 * sw
+                    near_shown = ndimage.distance_transform_edt(~shown) < reach
+                    near_made = ndimage.distance_transform_edt(~made_legs) < reach
+                    for leg in (0, 1):
+                        # (Along the leg's bone, below the made-up leg's middle: the knee it meets, not its shaded
+                        # outline nor a hand at the hip beside it.)
+                        core = _limb_zone(xx, yy, body.leg_chain(leg), (0.1 * sw,))
+                        made = made_legs & core
+                        if not made.any():
+                            continue
+                        real = shown & core & (yy > float(np.median(yy[made])))
+                        made &= near_shown
+                        real &= near_made
+                        if made.sum() >= 20 and real.sum() >= 20:
+                            ratio = np.median(person[real], axis=0) / np.maximum(np.median(skin[made], axis=0), 1e-3)
+                            zone = made_legs & _limb_zone(xx, yy, body.leg_chain(leg), (0.3 * sw, 0.22 * sw))
+                            skin[zone] = skin[zone] * np.clip(ratio, 0.8, 1.25).astype(np.float32)
                 skin = np.clip(skin + _grain(person, skin_known, size), 0, 1)
                 # Limbs: their own soft outline over the background; the torso's skin: the old garment's outline,
                 # smoothed (the parse's steps and the rim's ragged pixels are no body's outline).
