@@ -1480,9 +1480,7 @@ def _sleeve_layer(sleeve: _Sleeve, side: int, found: _GarmentLandmarks, body: _B
     # Above the joint the sleeve's cap is round.
     cap = (along >= 0) | (np.hypot(along, across) <= half)
     region = (along >= start) & cap & (t <= 1) & (np.abs(across) <= half) & (yy >= line_y - 0.02 * sw)
-    layer = _Layer(source, region, f"sleeve{side}", sleeve.mask)
-    layer.round_ = fraction.astype(np.float32)
-    return layer
+    return _Layer(source, region, f"sleeve{side}", sleeve.mask, round_=fraction.astype(np.float32))
 
 
 def _lower_layers(garment_mask: np.ndarray, body: _Body, outline: _Outline, parse: np.ndarray, old_lower: np.ndarray,
@@ -1618,14 +1616,6 @@ def _leg_half_widths(silhouette: np.ndarray, chain: list[np.ndarray], sw: float)
 
 
 # --- 6. compositing --------------------------------------------------------------------------------------------------
-
-
-
-
-
-
-
-
 
 
 def _smooth_outline(alpha: np.ndarray, sigma: float) -> np.ndarray:
@@ -2016,6 +2006,7 @@ class TPSBaseline(TryOnModel):
         face = parse == labels.FACE
         hands = np.isin(parse, labels.HAND_LABELS)
         below_hips = yy > float(body.mid_hip[1])
+        luminance = _luminance(person)
         # The backdrop seen between the legs (the parse may give it to the garment): nothing to replace there.
         gaps = np.zeros(size, bool)
         background = parse == labels.BACKGROUND
@@ -2027,7 +2018,6 @@ class TPSBaseline(TryOnModel):
             # Below the hips, bare legs are what has the chroma of the face's and the hands' skin, in the light or in
             # the legs' own shade, and is smooth, whatever the parse called it there (it may give a pale leg to the
             # garment, even to the top). The face's exact colours (the reference above) miss a lit or a shaded leg.
-            luminance = _luminance(person)
             spread = _local_spread(luminance)
             # (Not much darker than the face, nor much lighter: white jeans have the chroma of dark skin.)
             bright = ((luminance > 0.6 * float(np.median(luminance[face | hands])))
@@ -2097,10 +2087,9 @@ class TPSBaseline(TryOnModel):
             old_upper |= arm_pixels & nearer_top & ~face_like
             # Whatever its brightness, skin has the chroma of the face and hands: a grey or a black sleeve has not.
             if category != "lower":
-                hands = np.isin(parse, labels.HAND_LABELS)
                 not_skin = ~_skin_chroma(person, face | hands)
                 # (A sheer black sleeve over skin has its chroma but is much darker than the face.)
-                not_skin |= _luminance(person) < 0.5 * float(np.median(_luminance(person[face])))
+                not_skin |= luminance < 0.5 * float(np.median(luminance[face]))
                 # (A sleeve is wide; the shadowed edge of a bare arm, a thin line, is no sleeve.)
                 sleeve_like = arm_pixels & not_skin
                 old_upper |= _dilate(~_dilate(~sleeve_like, 2), 2) & arm_pixels
@@ -2115,10 +2104,9 @@ class TPSBaseline(TryOnModel):
         # the photo has them (not painted over with made-up skin).
         if category != "lower" and old_upper.sum() >= 30 and face.sum() >= 30:
             skin_tone = np.median(person[face], axis=0)
-            hands = np.isin(parse, labels.HAND_LABELS)
             # (Skin's chroma, lit or in shade; not the dark pixels whose chroma says little.)
             skin_coloured = _skin_chroma(person, face | hands) & (
-                _luminance(person) > 0.5 * float(np.median(_luminance(person[face]))))
+                luminance > 0.5 * float(np.median(luminance[face])))
             fabric = old_upper & ~skin_coloured  # (the top's own colour: the parse's top may hold much skin)
             top_pixels = fabric if fabric.sum() >= 0.3 * old_upper.sum() else old_upper
             top_tone = np.median(person[top_pixels], axis=0)
@@ -2162,7 +2150,7 @@ class TPSBaseline(TryOnModel):
                     sleeve_over_lower[candidates] = nearer
                     # (A sleeve is of one colour, smooth: the light or dark parts of a print on the old skirt, a
                     # zebra's or a leopard's, have the top's colour too but are no sleeve.)
-                    sleeve_over_lower &= _local_spread(_luminance(person)) < 0.08
+                    sleeve_over_lower &= _local_spread(luminance) < 0.08
                     sleeve_over_lower = ndimage.binary_opening(sleeve_over_lower, iterations=1)
                     old_lower &= ~sleeve_over_lower
         old = {"upper": old_upper, "lower": old_lower, "dress": old_upper | old_lower}[category]
@@ -2506,15 +2494,20 @@ def _colour_density(image: np.ndarray, where: np.ndarray) -> np.ndarray:
     return counts / max(counts.sum(), 1e-9)
 
 
+def _chroma(person: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """YCbCr's Cb and Cr of ``person`` (RGB in [0, 1]): its colour, whatever its brightness."""
+    r, g, b = person[..., 0], person[..., 1], person[..., 2]
+    return -0.1687 * r - 0.3313 * g + 0.5 * b, 0.5 * r - 0.4187 * g - 0.0813 * b
+
+
 def _skin_chroma(person: np.ndarray, reference: np.ndarray, floor: float = 0.035) -> np.ndarray:
     """Pixels whose chroma (YCbCr's Cb, Cr; any brightness: lit or in shadow) is the skin's seen in ``reference``:
     within three robust spreads (at least ``floor``) of its median, so that a few cuffs or hair strands in the
     reference do not widen it; all True when the reference is too small to tell."""
     if reference.sum() < 30:
         return np.ones(person.shape[:2], bool)
-    r, g, b = person[..., 0], person[..., 1], person[..., 2]
     near = np.ones(person.shape[:2], bool)
-    for chroma in (-0.1687 * r - 0.3313 * g + 0.5 * b, 0.5 * r - 0.4187 * g - 0.0813 * b):
+    for chroma in _chroma(person):
         median = float(np.median(chroma[reference]))
         spread = 1.4826 * float(np.median(np.abs(chroma[reference] - median)))
         near &= np.abs(chroma - median) <= max(3.0 * spread, floor)
@@ -2524,9 +2517,8 @@ def _skin_chroma(person: np.ndarray, reference: np.ndarray, floor: float = 0.035
 def _chroma_box(person: np.ndarray, reference: np.ndarray, pad: float = 0.015) -> np.ndarray:
     """Pixels whose YCbCr chroma lies within the 10th-90th percentile box of the ``reference`` pixels' (``pad``
     around it): tighter than :func:`_skin_chroma`, whose spread-based reach takes in greys beside dark skin."""
-    r, g, b = person[..., 0], person[..., 1], person[..., 2]
     near = np.ones(person.shape[:2], bool)
-    for chroma in (-0.1687 * r - 0.3313 * g + 0.5 * b, 0.5 * r - 0.4187 * g - 0.0813 * b):
+    for chroma in _chroma(person):
         low, high = np.percentile(chroma[reference], [10, 90])
         near &= (chroma >= low - pad) & (chroma <= high + pad)
     return near
