@@ -782,3 +782,26 @@ def test_made_up_thighs_take_the_tone_of_the_knees_below():
         steps.append(float(np.linalg.norm(np.median(out[above], 0) - np.median(out[below], 0))))
     log.info("colour step at the old hem (left, right): %s", np.round(steps, 3))
     assert max(steps) <= 0.12, steps
+
+
+@pytest.mark.parametrize("person, garment", [("model_5.png", "050181_1.jpg"), ("053514_0.jpg", "049920_1.jpg"),
+                                             ("049713_0.jpg", "049947_1.jpg"), ("051918_0.jpg", "050191_1.jpg")])
+def test_the_neck_opening_is_one_clean_curve(person, garment):
+    """A top's neck opening is one smooth U (or V) between shoulder lines rising towards it: from one side to the
+    other its edge falls to one lowest point and rises again, no bumps, notches or spikes on the way (before: the
+    parts' mappings, the inner back cut away column by column and the old top's outline left them; the edge's excess
+    rise and fall was 12, 28, 14 and 20 pixels, now 4 at most)."""
+    from vton_zoo.pipeline import TryOnPipeline
+
+    result = TryOnPipeline("tps-baseline")(REAL / "person" / person, REAL / "garment" / garment)
+    _, _, region, _, k, sw = _arrays(result)
+    neck = k[1, :2]
+    x0, x1 = int(neck[0] - 0.3 * sw), int(neck[0] + 0.3 * sw)
+    y0, y1 = int(neck[1] - 0.4 * sw), int(neck[1] + 0.8 * sw)
+    band = region[y0:y1, x0:x1]
+    assert band.any(0).all()
+    edge = np.argmax(band, 0).astype(float)
+    # Up and down along the edge beyond what one fall and one rise need.
+    excess = float(np.abs(np.diff(edge)).sum() - (2 * edge.max() - edge[0] - edge[-1]))
+    log.info("%s + %s: the neck opening's excess rise and fall %.0f px (sw %.0f)", person, garment, excess, sw)
+    assert excess <= 0.04 * sw, excess

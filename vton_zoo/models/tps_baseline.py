@@ -1666,6 +1666,112 @@ def _shoulder_cover(covered: np.ndarray, parse: np.ndarray, body: _Body, collar:
     return result & ~covered
 
 
+def _monotone(values: np.ndarray) -> np.ndarray:
+    """The least-squares non-decreasing fit to ``values`` (pool adjacent violators)."""
+    means, counts = [], []
+    for value in values:
+        means.append(float(value))
+        counts.append(1)
+        while len(means) > 1 and means[-2] > means[-1]:
+            n = counts[-2] + counts[-1]
+            means[-2] = (means[-2] * counts[-2] + means[-1] * counts[-1]) / n
+            counts[-2] = n
+            means.pop()
+            counts.pop()
+    return np.repeat(means, counts).astype(np.float64)
+
+
+def _lowest_concave(xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+    """The least concave function over ``xs`` (increasing) that is nowhere less than ``ys``. In image rows: the U
+    nowhere above the points, sagging to the lowest of them; a bump of them up into the opening is cut away."""
+    hull: list[int] = []
+    for i in range(len(xs)):
+        while len(hull) >= 2:
+            (x1, y1), (x2, y2) = (xs[hull[-2]], ys[hull[-2]]), (xs[hull[-1]], ys[hull[-1]])
+            if (x2 - x1) * (ys[i] - y1) - (y2 - y1) * (xs[i] - x1) >= 0:  # the middle point lies on or under
+                hull.pop()
+            else:
+                break
+        hull.append(i)
+    return np.interp(xs, xs[hull], ys[hull])
+
+
+def _clean_neckline(alpha: np.ndarray, collar: tuple[np.ndarray, np.ndarray], sw: float) -> np.ndarray:
+    """``alpha`` with the top edge of a top around its neck opening as a garment's is: the opening one smooth U (or V),
+    the shoulder line either side of it rising towards it. The parts' mappings, the inner back cut away column by
+    column and the old top's outline the fabric is carried over leave shelves, notches and spikes there."""
+    height, width = alpha.shape
+    left, right = collar
+    x0 = int(np.clip(np.floor(min(left[0], right[0]) - 0.2 * sw), 0, width - 1))
+    x1 = int(np.clip(np.ceil(max(left[0], right[0]) + 0.2 * sw), 0, width - 1))
+    top = int(np.clip(min(left[1], right[1]) - 0.3 * sw, 0, height - 1))
+    bottom = int(np.clip(max(left[1], right[1]) + 1.2 * sw, top + 1, height))
+    if x1 - x0 < 0.3 * sw:
+        return alpha
+    band = alpha[top:bottom, x0:x1 + 1] > 0.5
+    has = band.any(0)
+    if has.mean() < 0.9:
+        return alpha
+    raw = np.where(has, np.argmax(band, 0), bottom - top).astype(np.float64)
+    # (A column or two misread is no notch: not pooled into the shape.)
+    edge = ndimage.median_filter(raw, max(3, int(round(0.04 * sw)) | 1), mode="nearest")
+    n = len(edge)
+    xs = np.arange(n, dtype=np.float64)
+    end = max(2, int(round(0.05 * sw)))
+
+    def opening(base: np.ndarray) -> tuple[int, int] | None:
+        """The run of columns well below ``base`` around the deepest (a column either side: its steep sides' tops)."""
+        below = edge - base
+        deepest = int(np.argmax(below))
+        if below[deepest] < 0.05 * sw:
+            return None
+        a = deepest
+        while a > 0 and below[a - 1] > 0.02 * sw:
+            a -= 1
+        b = deepest
+        while b < n - 1 and below[b + 1] > 0.02 * sw:
+            b += 1
+        return max(0, a - 1), min(n - 1, b + 1)
+
+    # The opening: first against the straight line between the shoulders either side of it.
+    run = opening(np.interp(xs, [0, n - 1], [np.median(edge[:end]), np.median(edge[-end:])]))
+    if run is None:
+        return alpha
+    # The shoulder line either side: straight from the range's end towards the neck, through what of the edge is
+    # not raised above it (a bump at the opening's corner, a collar's stand-up end is no shoulder).
+    line = np.full(n, -np.inf)
+    for side, columns in ((0, np.arange(0, run[0] + 1)), (1, np.arange(run[1], n))):
+        if len(columns) < end + 2:
+            line[columns] = -_monotone(-edge[columns]) if side == 0 else _monotone(edge[columns])
+            continue
+        outer = columns[:end] if side == 0 else columns[-end:]
+        anchor = np.array([float(np.mean(outer)), float(np.median(edge[outer]))])
+        use = np.ones(len(columns), bool)
+        slope = 0.0
+        for _ in range(3):
+            dx, dy = xs[columns][use] - anchor[0], edge[columns][use] - anchor[1]
+            slope = float((dx * dy).sum() / max((dx * dx).sum(), 1e-6))
+            use = edge[columns] - (anchor[1] + slope * (xs[columns] - anchor[0])) > -0.015 * sw
+            if use.sum() < 2:
+                break
+        line[columns] = anchor[1] + slope * (xs[columns] - anchor[0])
+    line = np.where(np.isfinite(line), line, np.interp(xs, xs[np.isfinite(line)], line[np.isfinite(line)]))
+    fit = line.copy()
+    run = opening(line)
+    if run is not None:
+        a, b = run
+        fit[a:b + 1] = np.maximum(line[a:b + 1], _lowest_concave(xs[a:b + 1], edge[a:b + 1]))
+    fit = ndimage.gaussian_filter1d(fit, max(1.0, 0.012 * sw), mode="nearest")
+    rows = np.arange(bottom - top, dtype=np.float64)[:, None]
+    # Coverage from the fitted line down, a pixel's fraction at the line; below the old edge as it was.
+    coverage = np.clip(rows + 1.0 - fit[None, :], 0.0, 1.0)
+    above = rows < np.maximum(raw, fit)[None, :] + 1
+    result = alpha.copy()
+    block = result[top:bottom, x0:x1 + 1]
+    result[top:bottom, x0:x1 + 1] = np.where(above, coverage, block)
+    return result.astype(np.float32)
+
+
 def push_pull_fill(image: torch.Tensor, known: torch.Tensor) -> torch.Tensor:
     """Fill the unknown pixels of ``image`` (C, H, W) smoothly from the known ones (``known`` (1, H, W) in [0, 1]).
 
@@ -2278,6 +2384,9 @@ class TPSBaseline(TryOnModel):
         # that read as a torn edge; a garment's edge is a smooth line (the fabric is carried on into what it gains).
         known = alpha > 0.5
         alpha = _smooth_outline(alpha, max(1.0, 0.02 * sw))
+        torso_layer = layers[0] if layers and layers[0].name == "torso" else None
+        if category != "lower" and torso_layer is not None and torso_layer.collar is not None:
+            alpha = _clean_neckline(alpha, torso_layer.collar, sw)
         gained = (alpha > 0.02) & ~known
         if gained.any() and known.any():
             warped[gained] = _nearest(warped, known, gained)
