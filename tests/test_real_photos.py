@@ -805,3 +805,57 @@ def test_the_neck_opening_is_one_clean_curve(person, garment):
     excess = float(np.abs(np.diff(edge)).sum() - (2 * edge.max() - edge[0] - edge[-1]))
     log.info("%s + %s: the neck opening's excess rise and fall %.0f px (sw %.0f)", person, garment, excess, sw)
     assert excess <= 0.04 * sw, excess
+
+
+@pytest.mark.parametrize("person, garment", [("01861_00.jpg", "053790_1.jpg"), ("052472_0.jpg", "053319_1.jpg"),
+                                             ("14627_00.jpg", "048769_1.jpg")])
+def test_straps_rest_on_the_shoulders(person, garment):
+    """A sleeveless dress or a camisole hangs from its straps, which rest on the photo's shoulders beside the neck
+    (before: a sleeveless dress's wide straps, joined in the product shot by the inside of its back, were no straps,
+    and the dress was placed from the armpits; straps hung from the neck keypoint, which lies low on some bodies. The
+    straps' tops were up to 0.22, 0.07 and 0.26 shoulder widths below the shoulder line, a band of made-up skin above;
+    now 0.05, 0.03 and 0.10)."""
+    from vton_zoo.pipeline import TryOnPipeline
+
+    result = TryOnPipeline("tps-baseline")(REAL / "person" / person, REAL / "garment" / garment)
+    _, _, region, parse, k, sw = _arrays(result)
+    body = (parse != labels.BACKGROUND) & ~np.isin(parse, (labels.FACE, labels.HAIR, *labels.HAND_LABELS))
+    gaps = []
+    for side in (-1, 1):
+        # Beside the neck, where the strap comes nearest the shoulder line.
+        columns = [int(k[1, 0] + side * f * sw) for f in np.linspace(0.12, 0.45, 12)]
+        gaps.append(min((np.argmax(region[:, c]) - np.argmax(body[:, c])) / sw for c in columns
+                        if region[:, c].any() and body[:, c].any()))
+    log.info("%s + %s: the straps' tops %.3f and %.3f shoulder widths below the shoulder line", person, garment, *gaps)
+    assert max(gaps) <= 0.11, gaps
+
+
+def test_the_neck_check_counts_the_neck_not_a_bare_chest():
+    """``neck_covered`` measures the neck: the chest a deep V-neck bared, which the parse also calls neck, is no neck
+    to keep bare (a round-necked dress over a V-necked slip was flagged: 0.375 of the "neck" covered, all of it chest;
+    now 0.15). A back neckline pasted over the neck is still flagged."""
+    from vton_zoo.pipeline import TryOnPipeline
+
+    result = TryOnPipeline("tps-baseline")(REAL / "person" / "052472_0.jpg", REAL / "garment" / "053319_1.jpg")
+    checks = photos._checks_of(result)
+    log.info("round neck over a V: neck covered %.3f", checks["neck_covered"])
+    assert checks["neck_covered"] <= photos.MAX_NECK_COVERED, checks
+    # The same result with a back neckline over the neck: a band across the neck's middle, a fifth of the shoulder
+    # width high, down to the neck's base.
+    shown = result.intermediates
+    person = np.asarray(shown["person_crop"].convert("RGB"))
+    out = np.asarray(result.model_image.convert("RGB")).copy()
+    parse = _parse_of(result)
+    region = np.asarray(shown["composite_mask"]) > 127
+    k = result.keypoints
+    sw = float(np.hypot(*(k[2, :2] - k[5, :2])))
+    yy, xx = np.mgrid[0:region.shape[0], 0:region.shape[1]]
+    base = min(k[2, 1], k[5, 1])
+    pasted = (parse == labels.NECK) & (yy < base) & (yy > base - 0.35 * sw) & (np.abs(xx - k[1, 0]) < 0.2 * sw)
+    out[pasted] = (30, 30, 30)
+    garment = np.asarray(shown["garment_crop"].convert("RGB"))
+    garment_mask = np.asarray(shown["garment_mask"]) > 127
+    flagged = photos.check_result(person, out, parse, region | pasted, garment, garment_mask,
+                                  np.asarray(k, np.float32), result.category)
+    log.info("with a back neckline pasted over the neck: %.3f", flagged["neck_covered"])
+    assert "neck_covered" in photos.flags_of(flagged), flagged

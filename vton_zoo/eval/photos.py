@@ -24,9 +24,9 @@ Checks (:func:`check_result`, at the model's resolution, from the pipeline's int
 - ``preserved_exact``: the share of the pixels the method must keep (face, hair, hands; the lower body for an upper
   garment; the upper body for a lower garment), away from the new garment's edge, that the result keeps exactly
   (within one level: rounding). Flagged below ``MIN_PRESERVED``.
-- ``neck_covered``: for upper garments and dresses, the share of the visible neck (the parse's neck skin above the
-  shoulder line) that the new garment covers: a back neckline pasted over the neck scores high. Flagged above
-  ``MAX_NECK_COVERED``.
+- ``neck_covered``: for upper garments and dresses, the share of the visible neck (the parse's neck skin from a tenth
+  of the shoulder width above the shoulder line up; below, it is the chest a V-neck bared) that the new garment
+  covers: a back neckline pasted over the neck scores high. Flagged above ``MAX_NECK_COVERED``.
 
 Pairs: every person with every garment (``--pairs all``), each person with ``--per-person N`` garments taken in turn
 from the sorted garment list (default 3), or a text file of ``person garment [category]`` lines.
@@ -54,6 +54,7 @@ MAX_CHANGED_OUTSIDE = 0.01
 MAX_OLD_COLOUR = 0.05
 MIN_PRESERVED = 0.99
 MAX_NECK_COVERED = 0.35
+NECK_ABOVE_SHOULDERS = 0.1  # the neck counted from this far above the shoulder line, in shoulder widths
 #: A pixel has changed when a channel differs by more than this (JPEG-free comparison at the model's resolution).
 CHANGE_TOLERANCE = 3
 #: Pixels this far (a fraction of the model height) from the new garment's region are "away from its edge".
@@ -209,7 +210,10 @@ def check_result(person: np.ndarray, result: np.ndarray, parse: np.ndarray, new_
         neck = parse == labels.NECK
         shoulders = [keypoints[labels.BODY25_INDEX[n]] for n in ("RShoulder", "LShoulder")]
         if all(s[2] > 0 for s in shoulders):
-            line = min(s[1] for s in shoulders)
+            # (Above the shoulder line by a tenth of the shoulders' width: below that the parse's "neck" is the chest
+            # a V-neck or a deep scoop bared, which a garment with a higher neckline rightly covers.)
+            width = float(np.hypot(shoulders[0][0] - shoulders[1][0], shoulders[0][1] - shoulders[1][1]))
+            line = min(s[1] for s in shoulders) - NECK_ABOVE_SHOULDERS * width
             rows = np.arange(size[0])[:, None]
             neck &= rows < line
         checks["neck_covered"] = float(new_region[neck].mean()) if neck.sum() >= 30 else None

@@ -1199,9 +1199,23 @@ def _upper_layers(garment_mask: np.ndarray, garment: np.ndarray, body: _Body, ou
     # (Without sleeves a tank's or a sports top's wide straps count as straps too.)
     strap_width = 0.15 if any(sleeve is not None for sleeve in found.sleeves) else 0.3
 
+    # (Without sleeves, the inside of the back a product shot shows through the neck opening joins the straps into one
+    # wide run below the collar corners: a strap's width is measured beside the opening.)
+    beside = (mask_filled & ~_neck_opening(garment, garment_mask, found, neckline)
+              if all(sleeve is None for sleeve in found.sleeves) else None)
+
     def thin(point: np.ndarray) -> bool:
         """A strap: the garment is narrow just below this top point."""
         row = int(min(mask_filled.shape[0] - 1, point[1] + 0.08 * g_chest))
+        if beside is not None:
+            line = beside[row]
+            x = int(np.clip(round(point[0]), 0, len(line) - 1))
+            step = -1 if point[0] < found.centre else 1
+            for _ in range(int(0.1 * g_chest)):  # (the strap's inner edge: outwards from the opening)
+                if line[x] or not 0 <= x + step < len(line):
+                    break
+                x += step
+            return _run_width(line, x) < strap_width * g_chest
         return _run_width(mask_filled[row], int(round(point[0]))) < strap_width * g_chest
 
     # Straps (a camisole): it hangs from them, resting on the shoulders beside the neck. With a clear shoulder line
@@ -1237,7 +1251,21 @@ def _upper_layers(garment_mask: np.ndarray, garment: np.ndarray, body: _Body, ou
     g_arm_y = float(np.mean([a[1] for a in g_armpit]))
     # Straps (a camisole, a tank) rest on the shoulders, beside the neck; the garment hangs from them.
     p_strap_y = float(body.neck[1]) - 0.06 * sw
+    g_collar_mid = (g_collar[0] + g_collar[1]) / 2
+    strap_x = [body.neck[0] + (1 if side else -1) * float(np.clip(
+        abs(FLAT_TO_WORN * scale * (g_collar[side][0] - g_collar_mid[0])), 0.15 * sw, 0.42 * sw)) for side in (0, 1)]
+    strap_y = [p_strap_y, p_strap_y]
     if straps:
+        # On the photo's shoulder line there (a little inside it), not below the neck keypoint: it lies low on some
+        # bodies, and straps hanging from it leave a band of the shoulders to be made up.
+        body_pixels = (parse != labels.BACKGROUND) & ~np.isin(parse, (labels.FACE, labels.HAIR, *labels.HAND_LABELS))
+        top_row = int(np.clip(body.neck[1] - 0.5 * sw, 0, height - 1))
+        for side in (0, 1):
+            column = body_pixels[top_row:, int(np.clip(round(strap_x[side]), 0, width - 1))]
+            if column.any():
+                strap_y[side] = float(np.clip(top_row + np.argmax(column) + 0.03 * sw, body.neck[1] - 0.25 * sw,
+                                              p_strap_y))
+        p_strap_y = float(np.mean(strap_y))
         armpit_y = float(np.clip(p_strap_y + scale * (g_arm_y - max(g_collar[0][1], g_collar[1][1])),
                                  body.neck[1] + 0.25 * sw, body.neck[1] + 1.0 * sw))
         p_armpit = [np.array([outline.half(armpit_y)[0], armpit_y]), np.array([outline.half(armpit_y)[1], armpit_y])]
@@ -1328,10 +1356,7 @@ def _upper_layers(garment_mask: np.ndarray, garment: np.ndarray, body: _Body, ou
                      (g_collar[1], placed(g_collar[1])), (g_shoulder[1], placed(g_shoulder[1]))]
         if straps:  # the strap tops on the shoulders, beside the neck
             for index, side in ((1, 0), (2, 1)):
-                offset = abs(FLAT_TO_WORN * scale * (g_collar[side][0] - g_collar_mid[0]))
-                offset = float(np.clip(offset, 0.15 * sw, 0.42 * sw))
-                top_pairs[index] = (g_collar[side], np.array([body.neck[0] + (offset if side else -offset),
-                                                              p_strap_y]))
+                top_pairs[index] = (g_collar[side], np.array([strap_x[side], strap_y[side]]))
         p_collar = [top_pairs[1][1], top_pairs[2][1]]
     pairs += top_pairs
     # Neckline points: the garment's front neckline -> below the collar corners with the garment's depth.
