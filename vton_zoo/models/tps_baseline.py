@@ -2256,6 +2256,20 @@ class TPSBaseline(TryOnModel):
                     big = np.flatnonzero(sizes >= max(30, 0.002 * sw * sw))
                     keep_ids = np.intersect1d(joined[joined > 0], big)
                     old_upper &= ~np.isin(pieces, keep_ids)
+        # Nor is a speck of "top" well apart from the rest, above the neck's base (the parse's, on the neck under the
+        # chin; the collar rule above takes its shadowed, deeper-coloured skin): filled as the old top there, it was
+        # a blot of the backdrop's grey.
+        if category != "lower" and old_upper.sum() >= 30:
+            pieces, count = ndimage.label(old_upper)
+            if count > 1:
+                sizes = np.bincount(pieces.ravel(), minlength=count + 1)
+                sizes[0] = 0
+                main = pieces == int(np.argmax(sizes))
+                near_main = _dilate(main, max(2, int(round(0.05 * sw))))
+                for piece in np.flatnonzero((sizes > 0) & (sizes < 0.01 * sizes.max())):
+                    where = pieces == piece
+                    if float(yy[where].mean()) < body.neck[1] and not (where & near_main).any():
+                        old_upper &= ~where
         # Nor is a thin line of "garment" along an arm, below the shoulders, where the parse gave the shadowed edge of
         # a bare arm to the top (a strap is thin too, but above the armpits).
         thin = old_upper & ~_dilate(~_dilate(~old_upper, 2), 2) & (yy > body.neck[1] + 0.3 * sw)
