@@ -878,3 +878,22 @@ def test_no_grey_blot_on_the_neck_from_a_speck_of_top():
     log.info("%d neck pixels, %.4f changed", neck.sum(), changed)
     assert neck.sum() >= 200
     assert changed <= 0.002, changed
+
+
+def test_no_label_of_the_inner_back_below_the_neckline():
+    """A plain navy T-shirt's product shot shows its label on the inside of the back, lower than the front's neckline
+    was placed: it went on the chest, a light blue patch under the neck. On a plain front, what differs from the
+    front's colour below that line, joined to the opening, is cut with the inner back (before: 0.049 of the chest
+    just under the neckline far from the T-shirt's navy; now none)."""
+    from vton_zoo.pipeline import TryOnPipeline
+
+    result = TryOnPipeline("tps-baseline")(REAL / "person" / "model_5.png", REAL / "garment" / "050181_1.jpg")
+    _, out, region, _, k, sw = _arrays(result)
+    columns = slice(int(k[1, 0] - 0.12 * sw), int(k[1, 0] + 0.12 * sw))
+    top = int(np.flatnonzero(region[:, columns].all(1)).min())
+    chest = out[top: int(top + 0.2 * sw), columns][region[top: int(top + 0.2 * sw), columns]]
+    tone = np.median(out[region], axis=0)
+    unlike = float((np.abs(chest - tone).max(-1) > 0.15).mean())
+    log.info("%d pixels under the neckline, %.4f unlike the T-shirt", len(chest), unlike)
+    assert len(chest) >= 300
+    assert unlike <= 0.01, unlike

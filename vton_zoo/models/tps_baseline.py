@@ -948,7 +948,7 @@ def _neck_opening(garment: np.ndarray, mask: np.ndarray, found: _GarmentLandmark
     Column by column (``samples`` of them, interpolated between), the front starts no higher than ``neckline`` (its
     five points, from :func:`_front_neckline`) says, nor than where the colour below the top contour, unlike the
     front's at first (the inner back, in shadow, another colour), settles on the front's; never deeper than the
-    neckline's middle.
+    neckline's middle, but for a label or a neck tape reaching below it on a plain front.
     """
     height, width = mask.shape
     opening = np.zeros(mask.shape, bool)
@@ -997,6 +997,24 @@ def _neck_opening(garment: np.ndarray, mask: np.ndarray, found: _GarmentLandmark
                 found_y = ndimage.median_filter(np.asarray(found_y), size=3, mode="nearest").tolist()
             detected = np.interp(columns, found_x, found_y)  # (the outermost found carried on to the corners)
             depth = np.clip(np.maximum(prior, detected), None, max(deepest, float(prior.max())))
+    band_rows = slice(int(deepest) + 2, int(deepest) + 2 + max(3, int(0.2 * (right - left))))
+    front = garment[band_rows, columns][mask[band_rows, columns]]
+    if len(front) >= 20:
+        # A label (or the back's neck tape) lower than the front's line found: on a plain front, what below that line,
+        # joined to the opening, still differs from the front's colour there is the inside of the back too, down to a
+        # fifth of the opening's width.
+        tone = np.median(front, axis=0)
+        plain = float((np.linalg.norm(front - tone, axis=-1) >= 0.12).mean()) < 0.15
+        reach = int(round(0.2 * (right - left)))
+        for i, column in enumerate(columns if plain else []):
+            start = int(depth[i])
+            stop = min(height, start + reach)
+            if stop <= start:
+                continue
+            differs = np.linalg.norm(garment[start:stop, column] - tone, axis=1) >= 0.12
+            run = int(np.argmin(differs)) if not differs.all() else len(differs)
+            if run < len(differs):
+                depth[i] = start + run
     yy = np.arange(height)[:, None]
     opening[:, columns] = yy < depth[None, :]
     return opening & mask
