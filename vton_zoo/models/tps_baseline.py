@@ -1890,6 +1890,55 @@ def _halve(array: np.ndarray) -> np.ndarray:
     return 0.25 * (array[0::2, 0::2] + array[1::2, 0::2] + array[0::2, 1::2] + array[1::2, 1::2])
 
 
+def _hair_spill(parse: np.ndarray, person: np.ndarray, sw: float) -> np.ndarray:
+    """``parse`` without the hair its hair class spilt below the chin: thin bands down the neck's sides and along the
+    shoulders' outline (shadowed skin, a dark strap, the old top's rib), apart from the hanging hair's mass (a band
+    thinner than about 0.07 shoulder widths, not joined to the hair above the chin once thin bands are opened away).
+    Each such pixel takes the old top's label where its colour is nearer the top's than the face's (away from the
+    backdrop), else the label of the nearest pixel that is neither hair nor background (the neck's, for skin beside
+    the top)."""
+    face = parse == labels.FACE
+    hair = parse == labels.HAIR
+    if not face.any() or not hair.any():
+        return parse
+    chin = int(np.flatnonzero(face.any(1)).max())
+    radius = max(1, int(round(0.035 * sw)))
+    opened = ndimage.binary_opening(hair, iterations=radius)
+    pieces, _ = ndimage.label(opened)
+    heads = np.unique(pieces[: chin + 1])
+    mass = _dilate(np.isin(pieces, heads[heads > 0]), radius + 1) & hair
+    spill = hair & ~mass
+    spill[: chin + 1] = False
+    # (A lock of the hair's own colour is hair, however thin.)
+    above = hair.copy()
+    above[chin + 1:] = False
+    if above.sum() >= 30:
+        spill &= np.linalg.norm(person - np.median(person[above], axis=0), axis=2) > 0.15
+    if not spill.any():
+        return parse
+    # (With it, bits of hair it alone joined to the head: hair hangs from the head.)
+    pieces, _ = ndimage.label(hair & ~spill)
+    heads = np.unique(pieces[: chin + 1])
+    cut_off = (pieces > 0) & ~np.isin(pieces, heads) & np.isin(pieces, np.unique(pieces[_dilate(spill, 1)]))
+    spill |= cut_off
+    parse = parse.copy()
+    other = ~hair & (parse != labels.BACKGROUND)
+    if not other.any():
+        return parse
+    _, (rows, cols) = ndimage.distance_transform_edt(~other, return_indices=True)
+    parse[spill] = parse[rows[spill], cols[spill]]
+    top = parse == labels.UPPER_GARMENT
+    if top.sum() >= 30:
+        top_tone = np.median(person[top], axis=0)
+        skin_tone = np.median(person[face], axis=0)
+        nearer_top = np.linalg.norm(person - top_tone, axis=2) < np.linalg.norm(person - skin_tone, axis=2)
+        # (Not the body's shaded outline against the backdrop: a dark edge of the neck is no strap. And skin beside
+        # the top is skin.)
+        parse[spill & (parse == labels.UPPER_GARMENT) & ~nearer_top] = labels.NECK
+        parse[spill & nearer_top & ~_dilate(parse == labels.BACKGROUND, 2)] = labels.UPPER_GARMENT
+    return parse
+
+
 def _luminance(image: np.ndarray) -> np.ndarray:
     return image[..., 0] * 0.299 + image[..., 1] * 0.587 + image[..., 2] * 0.114
 
@@ -2135,6 +2184,10 @@ class TPSBaseline(TryOnModel):
         size = (height, width)
         body = _body(keypoints, size)
         sw = body.width
+        # (The parse's hair spilt down the neck's sides and the shoulders' outline would stay over a new top: a strap,
+        # the old top's rib, a dark band beside the neck.)
+        if category != "lower":
+            parse = _hair_spill(parse, person, sw)
         yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
         xx += 0.5
         yy += 0.5
