@@ -1972,6 +1972,7 @@ def _shading(person: np.ndarray, classes: list[np.ndarray], sw: float, strength:
 
 #: Half-widths along a bare limb, in shoulder-keypoint widths: (fraction along the limb, half-width). The knee and
 #: elbow sit at their own fraction (their keypoints), replaced in at run time.
+ARM_INNER_SHADE = 0.3  # how much darker a made-up arm's inner edge is than its outer one (of its lit middle)
 ARM_PROFILE = ((0.0, 0.13), ("joint", 0.095), (0.75, 0.1), (1.0, 0.07))
 LEG_PROFILE = ((0.0, 0.22), ("joint", 0.14), (0.72, 0.155), (1.0, 0.085))
 
@@ -2003,7 +2004,7 @@ def _bare_limbs(body: _Body, size: tuple[int, int], build: float,
     """Made-up bare arms and legs: per kind (``[arms, legs]``), the soft coverage of tapered limbs along the bones
     (anatomical half-widths, scaled by the body's ``build``, and for a leg whose bare part shows below the old
     garment, ``leg_joins``, by what its width there says) and their round shading (a cylinder lit from the front: 1
-    on the bone, darker to the sides)."""
+    on the bone, darker to the sides; an arm darker still on its side towards the body)."""
     height, width = size
     cover = np.zeros((2, height, width), np.float32)
     shade = np.ones((2, height, width), np.float32)
@@ -2034,7 +2035,9 @@ def _bare_limbs(body: _Body, size: tuple[int, int], build: float,
             u = np.clip(np.abs(across) / np.maximum(half, 1e-3), 0, 1)
             better = coverage > cover[kind]
             cover[kind] = np.where(better, coverage, cover[kind])
-            shade[kind] = np.where(better, 1.0 - 0.3 * u**2, shade[kind])
+            # (An arm's side towards the body is in its shadow: darker than its outer side, as the photos' are.)
+            inner = np.clip(-across / np.maximum(half, 1e-3), 0, 1) if kind == 0 else 0.0
+            shade[kind] = np.where(better, 1.0 - 0.3 * u**2 - ARM_INNER_SHADE * inner**2, shade[kind])
     return cover, shade
 
 
