@@ -1999,8 +1999,35 @@ def _leg_joins(body: _Body, size: tuple[int, int], legs_skin: np.ndarray) -> lis
     return out
 
 
+def _arm_scale(parse: np.ndarray, body: _Body) -> float | None:
+    """How wide the photo's arms are against the anatomical profile (``ARM_PROFILE``): from each bone's middle out
+    to the backdrop on the arm's outer side (its inner side may lie along the torso), median over both arms' upper
+    arms and forearms; None where fewer than three of them show an outer edge."""
+    background = parse == labels.BACKGROUND
+    height, width = parse.shape
+    sw = body.width
+    ratios = []
+    for side in (0, 1):
+        chain = body.arm_chain(side)
+        for index, (start, end) in enumerate(zip(chain[:-1], chain[1:])):
+            expected = (ARM_PROFILE[0][1] if index == 0 else ARM_PROFILE[2][1]) * sw
+            normal = _outer_normal(_unit(end - start, np.array([0.0, 1.0])), side)
+            reach = []
+            for fraction in np.linspace(0.2, 0.8, 7):
+                point = start + fraction * (end - start)
+                for step in range(1, int(0.4 * sw)):
+                    x, y = (point + step * normal).astype(int)
+                    if not (0 <= x < width and 0 <= y < height) or background[y, x]:
+                        reach.append(step)
+                        break
+            if len(reach) >= 4:
+                ratios.append(float(np.median(reach)) / expected)
+    return float(np.median(ratios)) if len(ratios) >= 3 else None
+
+
 def _bare_limbs(body: _Body, size: tuple[int, int], build: float,
-                leg_joins: list[tuple[float, float] | None] | None = None) -> tuple[np.ndarray, np.ndarray]:
+                leg_joins: list[tuple[float, float] | None] | None = None,
+                arm_scale: float | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Made-up bare arms and legs: per kind (``[arms, legs]``), the soft coverage of tapered limbs along the bones
     (anatomical half-widths, scaled by the body's ``build``, and for a leg whose bare part shows below the old
     garment, ``leg_joins``, by what its width there says) and their round shading (a cylinder lit from the front: 1
@@ -2017,8 +2044,9 @@ def _bare_limbs(body: _Body, size: tuple[int, int], build: float,
             joint = float(np.hypot(*(chain[1] - chain[0]))) / max(length, 1.0)
             knots = [(joint if f == "joint" else f, h) for f, h in profile]
             t = np.clip(along / max(length, 1.0), 0, 1)
-            # (Arms vary less with the build than the legs do: half its effect.)
-            half = np.interp(t, [k[0] for k in knots], [k[1] for k in knots]) * sw * (build if kind else build**0.5)
+            # (Arms vary less with the build than the legs do: half its effect; or as wide as the photo's arms show.)
+            scale = build if kind else (build**0.5 if arm_scale is None else arm_scale)
+            half = np.interp(t, [k[0] for k in knots], [k[1] for k in knots]) * sw * scale
             join = leg_joins[side] if kind == 1 and leg_joins is not None else None
             if join is not None:  # (as wide as the photo's leg where the two meet: no step at the old hem)
                 expected = float(np.interp(join[0], [k[0] for k in knots], [k[1] for k in knots])) * sw * build
@@ -2574,9 +2602,32 @@ class TPSBaseline(TryOnModel):
         hem = float(covered_rows.max()) if len(covered_rows) else float(body.mid_hip[1])
         build = float(np.clip((outline.half(body.neck[1] + 0.45 * sw)[1] - outline.half(body.neck[1] + 0.45 * sw)[0])
                               / (1.05 * sw), 0.85, 1.3))
+        # (Made-up arms as wide as the photo's arms show, in the old sleeves' outline: a little less, for the cloth.)
+        measured = _arm_scale(parse, body)
+        arm_scale = None if measured is None else float(np.clip(0.95 * measured, 0.9, 1.35))
         limb_cover, limb_shade = _bare_limbs(body, size, build,
-                                             _leg_joins(body, size, legs_skin & ~old) if category != "upper" else None)
+                                             _leg_joins(body, size, legs_skin & ~old) if category != "upper" else None,
+                                             arm_scale)
         legs_allowed = yy > max(hem, float(body.mid_hip[1]))
+        if category == "lower":
+            # Trousers for a skirt: an arm in front of the old skirt is made up only where the photo's arms are bare;
+            # beside sleeved arms (the forearms have the top's colour) what the skirt leaves is the backdrop.
+            forearms = np.zeros(size, bool)
+            for side in (0, 1):
+                chain = body.arm_chain(side)
+                if len(chain) >= 3:
+                    forearms |= _limb_zone(xx, yy, chain[1:], (0.6 * config.arm_radius * sw,))
+            forearms &= ~background & ~hands
+            if forearms.sum() >= 30 and old_upper.sum() >= 30:
+                sleeve = np.linalg.norm(person - np.median(person[old_upper], axis=0), axis=2) < 0.15
+                if float(sleeve[forearms].mean()) >= 0.5:
+                    # (But the wrists, between the cuffs and the hands: no hand hanging apart from its arm.)
+                    wrists = np.zeros(size, bool)
+                    for side in (0, 1):
+                        chain = body.arm_chain(side)
+                        if len(chain) >= 3:
+                            wrists |= np.hypot(xx - chain[-1][0], yy - chain[-1][1]) < 0.1 * sw
+                    limb_cover[0] = np.where(wrists, limb_cover[0], 0.0)
         cover = np.maximum(limb_cover[0], np.where(legs_allowed, limb_cover[1], 0.0))
         shade_limbs = np.where(limb_cover[0] >= limb_cover[1], limb_shade[0], limb_shade[1])
         # The neck, the tops of the shoulders and the upper chest between the shoulder joints: body, where a garment
