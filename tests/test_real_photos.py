@@ -998,3 +998,22 @@ def test_no_made_up_skin_beside_sleeved_arms_over_an_old_skirt():
     made_up = changed & skin_tone & ~region & ~wrists & (yy > k[8, 1])
     log.info("made-up skin beside the sleeved arms: %d pixels", made_up.sum())
     assert made_up.sum() <= 100, made_up.sum()
+
+
+def test_no_line_across_a_long_top_at_the_old_hem():
+    """A white T-shirt longer than the grey one it replaces: where the old top's hem met the trousers, the two
+    regions' own fold shadings met in a dark line across the new top; the shading is blended there (before: a step
+    of 0.059 in the white's brightness over two rows, now 0.014)."""
+    from vton_zoo.pipeline import TryOnPipeline
+
+    result = TryOnPipeline("tps-baseline")(REAL / "person" / "07966_00.jpg", REAL / "garment" / "048554_1.jpg")
+    person_px, out, region, parse, k, sw = _arrays(result)
+    old_top = parse == labels.UPPER_GARMENT
+    columns = slice(int(k[1, 0] - 0.15 * sw), int(k[1, 0] + 0.15 * sw))
+    hem = int(np.flatnonzero(old_top[:, columns].mean(1) > 0.5).max())
+    luminance = out @ np.array([0.299, 0.587, 0.114], np.float32)
+    profile = ndimage.uniform_filter1d(luminance[hem - 12: hem + 12, columns].mean(1), 2)
+    assert region[hem - 12: hem + 12, columns].all()  # (the new top there)
+    step = float(np.abs(profile[2:] - profile[:-2]).max())
+    log.info("brightness step across the old hem: %.4f", step)
+    assert step <= 0.025, step

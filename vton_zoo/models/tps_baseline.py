@@ -2643,6 +2643,15 @@ class TPSBaseline(TryOnModel):
         if category == "upper":  # a top hanging over the lower garment takes its folds there
             regions.append(old_lower & ~old)
         photo_shade = _blur(_shading(person, regions, sw, config.shading), 1.0)  # no seams between the regions
+        if len(regions) > 1:
+            # (Where two regions meet (the old top's hem over the trousers) their own fold shadings meet in a line
+            # across the new garment: there, the shading of both, blended.)
+            seams = np.zeros(size, bool)
+            for region in regions:
+                seams |= _dilate(region, 1) & ~region & np.logical_or.reduce([r for r in regions if r is not region])
+            band = _blur(_dilate(seams, max(1, int(round(0.03 * sw)))).astype(np.float32), 0.02 * sw)
+            smooth = _blur(photo_shade, 0.04 * sw)
+            photo_shade = photo_shade * (1 - band) + smooth * band
         result = person.copy()
         if uncovered.any():
             if background.any():
