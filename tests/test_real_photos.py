@@ -1017,3 +1017,27 @@ def test_no_line_across_a_long_top_at_the_old_hem():
     step = float(np.abs(profile[2:] - profile[:-2]).max())
     log.info("brightness step across the old hem: %.4f", step)
     assert step <= 0.025, step
+
+
+def test_a_t_shirt_hangs_straight_past_a_broad_bodys_waist():
+    """A loose T-shirt on a broad body with a narrow waist (hands on the hips): it hangs down from the chest, its
+    sides do not follow the waist in and the hips out again (before: its outline receded 21 and 4 pixels from the
+    chest's width at the waist, a bite in each side; now none)."""
+    from vton_zoo.pipeline import TryOnPipeline
+
+    result = TryOnPipeline("tps-baseline")(REAL / "person" / "07966_00.jpg", REAL / "garment" / "048554_1.jpg")
+    _, _, _, _, k, sw = _arrays(result)
+    garment = np.asarray(result.intermediates["warped_mask"]) > 127
+    armpits = int(min(k[2, 1], k[5, 1]) + 0.7 * sw)  # (below the sleeves)
+    hips = int(k[8, 1])
+    receded = []
+    for side in (-1, 1):
+        edges = []
+        for row in range(armpits, hips):
+            columns = np.flatnonzero(garment[row])
+            if len(columns):
+                edges.append(side * (columns.max() if side > 0 else columns.min()))
+        edges = np.asarray(edges, np.float64)
+        receded.append(float((np.maximum.accumulate(edges) - edges).max()))
+    log.info("the T-shirt's sides recede from the chest's width by %.0f and %.0f pixels", *receded)
+    assert max(receded) <= 3, receded

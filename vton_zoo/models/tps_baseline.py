@@ -1410,8 +1410,9 @@ def _upper_layers(garment_mask: np.ndarray, garment: np.ndarray, body: _Body, ou
         p_left, p_right = person_edges(p_y, g_left, g_right)
         if g_y == g_arm_y:
             p_left, p_right = min(p_left, p_armpit[0][0]), max(p_right, p_armpit[1][0])
-        if category == "upper" and contour_left and p_y > float(body.mid_hip[1]) - 0.1 * sw:
-            # Below the hips a top hangs straight down: it does not follow the thighs in (cut corners at its hem).
+        if category == "upper" and contour_left:
+            # A top hangs down from the chest: it does not follow a waist in, nor the thighs below the hips (cut
+            # corners at its hem, a bite at the waist of a broad body).
             p_left, p_right = min(p_left, contour_left[-1][0]), max(p_right, contour_right[-1][0])
         contour_left.append(np.array([p_left, p_y]))
         contour_right.append(np.array([p_right, p_y]))
