@@ -1041,3 +1041,24 @@ def test_a_t_shirt_hangs_straight_past_a_broad_bodys_waist():
         receded.append(float((np.maximum.accumulate(edges) - edges).max()))
     log.info("the T-shirt's sides recede from the chest's width by %.0f and %.0f pixels", *receded)
     assert max(receded) <= 3, receded
+
+
+def test_a_foot_raised_in_a_stride_stays():
+    """Trousers on a woman walking: the back foot, raised well above the front one, is a foot too and stays in front
+    of the new trousers (before: only what lay below the lowest ankle was a foot; the back shoe was painted over with
+    trouser, none of it left; now all)."""
+    from vton_zoo.pipeline import TryOnPipeline
+
+    result = TryOnPipeline("tps-baseline")(REAL / "person" / "049713_0.jpg", REAL / "garment" / "051988_1.jpg")
+    person_px, out, region, parse, k, sw = _arrays(result)
+    ankles = [k[11, :2], k[14, :2]]  # (BODY_25)
+    raised = min(ankles, key=lambda a: a[1])
+    yy, xx = np.mgrid[0:region.shape[0], 0:region.shape[1]]
+    box = (yy > raised[1] + 0.08 * sw) & (yy < raised[1] + 0.3 * sw) & (np.abs(xx - raised[0]) < 0.15 * sw)
+    # (The shoe: light lavender and white, not the black trousers nor the grey backdrop.)
+    backdrop = np.median(person_px[parse == labels.BACKGROUND], axis=0)
+    shoe = box & (person_px.mean(-1) > 0.45) & (np.abs(person_px - backdrop).max(-1) > 0.12)
+    kept = float((np.abs(out - person_px).max(-1) < 0.02)[shoe].mean())
+    log.info("raised shoe: %d pixels, %.3f kept", shoe.sum(), kept)
+    assert shoe.sum() >= 100
+    assert kept >= 0.9, kept

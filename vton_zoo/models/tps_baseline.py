@@ -2285,11 +2285,16 @@ class TPSBaseline(TryOnModel):
         ankles = [a for a in body.ankle if a is not None]
         if ankles:
             feet = yy > max(a[1] for a in ankles) + 0.02 * sw
+            # (A foot raised off the ground in a stride is a foot too: below its own ankle.)
+            for ankle in ankles:
+                if ankle[1] < max(a[1] for a in ankles) - 0.3 * sw:
+                    feet |= (yy > ankle[1] + 0.02 * sw) & (np.abs(xx - ankle[0]) < 0.22 * sw)
         if ankles:
-            # The old trousers' cuffs reach a little below the ankles: there, what has their colours is not a shoe.
+            # The old trousers' cuffs reach a little below the ankles (and the other leg passes a raised foot): there,
+            # what has their colours is not a shoe.
             ankle_y = max(a[1] for a in ankles)
             cuffs = lower & feet & (yy < ankle_y + 0.1 * sw)
-            above = lower & ~legs_skin & ~feet & (yy > ankle_y - 0.3 * sw)
+            above = lower & ~legs_skin & ~feet & (yy > min(a[1] for a in ankles) - 0.3 * sw)
             if cuffs.any() and above.sum() >= 30:
                 density = _colour_density(person, above)
                 feet &= ~(cuffs & (density[_colour_bins(person)] > 8.0 / 4096))
