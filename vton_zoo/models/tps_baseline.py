@@ -1904,10 +1904,17 @@ def _hair_spill(parse: np.ndarray, person: np.ndarray, sw: float) -> np.ndarray:
         return parse
     chin = int(np.flatnonzero(face.any(1)).max())
     radius = max(1, int(round(0.035 * sw)))
-    opened = ndimage.binary_opening(hair, iterations=radius)
+    # (Within the hair's box, with room around it; the opening by distances: a disc of the radius.)
+    rows, cols = np.flatnonzero(hair.any(1)), np.flatnonzero(hair.any(0))
+    box = (slice(max(0, rows[0] - radius - 2), rows[-1] + radius + 3),
+           slice(max(0, cols[0] - radius - 2), cols[-1] + radius + 3))
+    local = hair[box]
+    core = ndimage.distance_transform_edt(local) > radius
+    opened = (ndimage.distance_transform_edt(~core) <= radius) & local if core.any() else np.zeros_like(local)
     pieces, _ = ndimage.label(opened)
-    heads = np.unique(pieces[: chin + 1])
-    mass = _dilate(np.isin(pieces, heads[heads > 0]), radius + 1) & hair
+    heads = np.unique(pieces[: max(0, chin + 1 - box[0].start)])
+    mass = np.zeros_like(hair)
+    mass[box] = (ndimage.distance_transform_edt(~np.isin(pieces, heads[heads > 0])) <= radius + 1) & local
     spill = hair & ~mass
     spill[: chin + 1] = False
     # (A lock of the hair's own colour is hair, however thin.)
