@@ -487,3 +487,22 @@ def test_made_up_legs_are_as_wide_as_the_bare_legs_they_meet():
     plain_w = float(plain[1][row, 100:150].sum())
     matched_w = float(matched[1][row, 100:150].sum())
     assert abs(matched_w - 31) <= 3 and abs(plain_w - 31) > 3, (plain_w, matched_w)
+
+
+def test_dilation_is_the_same_with_opencv_and_scipy(monkeypatch):
+    """tps-baseline dilates with OpenCV where MediaPipe brought it (faster) and with SciPy elsewhere: the same
+    masks either way (square structuring element, nothing beyond the border)."""
+    pytest.importorskip("cv2", reason="OpenCV not installed: only the SciPy path runs here")
+    rng = np.random.default_rng(3)
+    masks = [rng.random((97, 61)) > p for p in (0.5, 0.9, 0.99)]
+    masks.append(np.zeros((20, 30), bool))
+    masks[-1][0, 0] = masks[-1][19, 29] = True  # (corners: the border)
+    for mask in masks:
+        for radius in (1, 2, 5, 12):
+            fast = tps_baseline._dilate(mask, radius)
+            monkeypatch.setattr(tps_baseline, "_cv2", None)
+            slow = tps_baseline._dilate(mask, radius)
+            monkeypatch.undo()
+            assert fast.dtype == slow.dtype == bool
+            assert (fast == slow).all(), radius
+            assert fast.sum() >= mask.sum()
