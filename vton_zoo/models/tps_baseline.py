@@ -885,6 +885,23 @@ def _sleeve_profile(points: np.ndarray, root: np.ndarray, cuff: np.ndarray, norm
     return out
 
 
+def _front_colour(garment: np.ndarray, mask: np.ndarray, found: _GarmentLandmarks, body: np.ndarray) -> np.ndarray:
+    """The colour the front has just below the neck opening (between the collar corners, from 0.6 to 1.0 of the
+    opening's width below them) where it is plain there; else ``body`` (the torso's median). A print further down
+    pulls the torso's median off the fabric's colour: a white T-shirt's front then differs from it, and the inner back
+    above seems never to end."""
+    left, right = found.collar
+    width = float(right[0] - left[0])
+    corner_y = max(float(left[1]), float(right[1]))
+    rows = slice(int(corner_y + 0.6 * width), int(corner_y + 1.0 * width))
+    columns = slice(int(left[0]), int(right[0]) + 1)
+    near = garment[rows, columns][mask[rows, columns]]
+    if width < 4 or len(near) < 50:
+        return body
+    tone = np.median(near, axis=0)
+    return tone if float((np.linalg.norm(near - tone, axis=1) < 0.12).mean()) >= 0.8 else body
+
+
 def _front_neckline(garment: np.ndarray, mask: np.ndarray, found: _GarmentLandmarks) -> np.ndarray:
     """The front neckline between the collar corners: ``(5, 2)`` garment points from the left corner through the
     deepest point to the right corner.
@@ -919,7 +936,7 @@ def _front_neckline(garment: np.ndarray, mask: np.ndarray, found: _GarmentLandma
     rows = np.flatnonzero(torso.any(1))
     if len(rows):
         lo, hi = rows[0] + int(0.4 * (rows[-1] - rows[0])), rows[0] + int(0.7 * (rows[-1] - rows[0]))
-        body = np.median(garment[lo:hi + 1][torso[lo:hi + 1]], axis=0)
+        body = _front_colour(garment, mask, found, np.median(garment[lo:hi + 1][torso[lo:hi + 1]], axis=0))
         # A band two fifths of the opening wide: a label on the inner back averages out.
         band = slice(max(0, middle - max(1, int(0.2 * width))), middle + max(1, int(0.2 * width)) + 1)
         start, stop = int(y_top) + 1, int(min(height - 1, y_top + 0.8 * width))
@@ -976,7 +993,7 @@ def _neck_opening(garment: np.ndarray, mask: np.ndarray, found: _GarmentLandmark
     depth = prior.copy()
     if len(rows):
         lo, hi = rows[0] + int(0.4 * (rows[-1] - rows[0])), rows[0] + int(0.7 * (rows[-1] - rows[0]))
-        body = np.median(garment[lo:hi + 1][torso[lo:hi + 1]], axis=0)
+        body = _front_colour(garment, mask, found, np.median(garment[lo:hi + 1][torso[lo:hi + 1]], axis=0))
         span = right - left
         half_band = max(1, int(0.02 * span))
         has = mask.any(0)
