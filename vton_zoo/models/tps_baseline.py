@@ -2016,9 +2016,9 @@ def _shading(person: np.ndarray, classes: list[np.ndarray], sw: float, strength:
 
 #: Half-widths along a bare limb, in shoulder-keypoint widths: (fraction along the limb, half-width). The knee and
 #: elbow sit at their own fraction (their keypoints), replaced in at run time.
-ARM_INNER_SHADE = 0.3  # how much darker a made-up arm's inner edge is than its outer one (of its lit middle)
 ARM_PROFILE = ((0.0, 0.13), ("joint", 0.095), (0.75, 0.1), (1.0, 0.07))
 LEG_PROFILE = ((0.0, 0.22), ("joint", 0.14), (0.72, 0.155), (1.0, 0.085))
+ARM_INNER_SHADE = 0.3  # how much darker a made-up arm's inner edge is than its outer one (of its lit middle)
 
 
 def _leg_joins(body: _Body, size: tuple[int, int], legs_skin: np.ndarray) -> list[tuple[float, float] | None]:
