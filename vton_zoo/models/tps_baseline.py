@@ -2717,6 +2717,15 @@ class TPSBaseline(TryOnModel):
                 source = ring if ring.sum() >= 30 else skin_known
                 base = (_fill(person, source, 1) if source.sum() >= 30 else
                         np.broadcast_to(colour, person.shape))
+                if source.sum() >= 30:
+                    # (Near the ring, its own colours nearby (a normalised blur): the push-pull's coarse levels mix in
+                    # skin from far round the hole, an arm in shadow, and darkened a whole band under the neck.)
+                    sigma = 0.05 * sw
+                    ring_weight = _blur(source.astype(np.float32), sigma)
+                    nearby = np.stack([_blur(person[..., c] * source, sigma) for c in range(3)], -1)
+                    nearby = nearby / np.maximum(ring_weight, 1e-6)[..., None]
+                    trust = np.clip(ring_weight / 0.02, 0.0, 1.0)[..., None]
+                    base = nearby * trust + base * (1 - trust)
                 # The light on the skin made up where the old garment was: the photo's own over that region, its
                 # broad fall-off only (the old garment's folds and print are no shape of skin).
                 light = np.clip(_broad_light(person, old, sw), 0.75, 1.15)
