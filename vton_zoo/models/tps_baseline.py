@@ -2721,11 +2721,18 @@ class TPSBaseline(TryOnModel):
                     # (Near the ring, its own colours nearby (a normalised blur): the push-pull's coarse levels mix in
                     # skin from far round the hole, an arm in shadow, and darkened a whole band under the neck.)
                     sigma = 0.05 * sw
-                    ring_weight = _blur(source.astype(np.float32), sigma)
-                    nearby = np.stack([_blur(person[..., c] * source, sigma) for c in range(3)], -1)
+                    # (Within the hole's box, with room for the blur.)
+                    rows, cols = np.flatnonzero(uncovered.any(1)), np.flatnonzero(uncovered.any(0))
+                    reach = int(3 * sigma) + 2
+                    box = (slice(max(0, rows[0] - reach), rows[-1] + reach + 1),
+                           slice(max(0, cols[0] - reach), cols[-1] + reach + 1))
+                    known = source[box].astype(np.float32)
+                    ring_weight = _blur(known, sigma)
+                    nearby = np.stack([_blur(person[box][..., c] * known, sigma) for c in range(3)], -1)
                     nearby = nearby / np.maximum(ring_weight, 1e-6)[..., None]
                     trust = np.clip(ring_weight / 0.02, 0.0, 1.0)[..., None]
-                    base = nearby * trust + base * (1 - trust)
+                    base = np.array(base, np.float32)
+                    base[box] = nearby * trust + base[box] * (1 - trust)
                 # The light on the skin made up where the old garment was: the photo's own over that region, its
                 # broad fall-off only (the old garment's folds and print are no shape of skin).
                 light = np.clip(_broad_light(person, old, sw), 0.75, 1.15)
