@@ -506,3 +506,20 @@ def test_dilation_is_the_same_with_opencv_and_scipy(monkeypatch):
             assert fast.dtype == slow.dtype == bool
             assert (fast == slow).all(), radius
             assert fast.sum() >= mask.sum()
+
+
+def test_fast_blur_is_the_same_with_opencv_and_scipy(monkeypatch):
+    """The made-up skin's nearby colours are blurred with OpenCV where it is installed (faster) and with SciPy
+    elsewhere: the same values either way, to float rounding, for a plane and for colour channels."""
+    pytest.importorskip("cv2", reason="OpenCV not installed: only the SciPy path runs here")
+    rng = np.random.default_rng(5)
+    for shape in ((64, 47), (64, 47, 3), (9, 200, 3)):
+        image = rng.random(shape).astype(np.float32)
+        for sigma in (0.8, 2.5, 7.3):
+            fast = tps_baseline._blur_fast(image, sigma)
+            monkeypatch.setattr(tps_baseline, "_cv2", None)
+            slow = tps_baseline._blur_fast(image, sigma)
+            monkeypatch.undo()
+            assert fast.shape == slow.shape == image.shape
+            assert float(np.abs(fast - slow).max()) < 1e-5, (shape, sigma)
+            assert float(np.abs(fast - image).max()) > 0.01  # (it did blur)

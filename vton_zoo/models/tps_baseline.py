@@ -213,6 +213,16 @@ def _blur(image: np.ndarray, sigma: float) -> np.ndarray:
     return ndimage.gaussian_filter(image, sigma, mode="nearest", truncate=3.0)
 
 
+def _blur_fast(image: np.ndarray, sigma: float) -> np.ndarray:
+    """A Gaussian blur of a 2-D array or of each channel of an ``(H, W, C)`` one (C <= 4), edges repeated: OpenCV's
+    where it is installed (several times faster), else SciPy's; the two agree to rounding."""
+    if _cv2 is not None:
+        return _cv2.GaussianBlur(np.ascontiguousarray(image, np.float32), (0, 0), sigma,
+                                 borderType=_cv2.BORDER_REPLICATE)
+    sigmas = (sigma, sigma, 0) if image.ndim == 3 else sigma
+    return ndimage.gaussian_filter(image.astype(np.float32), sigmas, mode="nearest", truncate=4.0)
+
+
 def _resize(array: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """Bilinear resize of ``(h, w)`` or ``(h, w, C)`` float arrays (PIL, antialiased when shrinking)."""
     height, width = size
@@ -2727,8 +2737,8 @@ class TPSBaseline(TryOnModel):
                     box = (slice(max(0, rows[0] - reach), rows[-1] + reach + 1),
                            slice(max(0, cols[0] - reach), cols[-1] + reach + 1))
                     known = source[box].astype(np.float32)
-                    ring_weight = _blur(known, sigma)
-                    nearby = np.stack([_blur(person[box][..., c] * known, sigma) for c in range(3)], -1)
+                    ring_weight = _blur_fast(known, sigma)
+                    nearby = _blur_fast((person[box] * known[..., None]).astype(np.float32), sigma)
                     nearby = nearby / np.maximum(ring_weight, 1e-6)[..., None]
                     trust = np.clip(ring_weight / 0.02, 0.0, 1.0)[..., None]
                     base = np.array(base, np.float32)
