@@ -446,6 +446,17 @@ def _limb_zone(xs: np.ndarray, ys: np.ndarray, chain: list[np.ndarray], radii: t
     return zone
 
 
+def _forearm_zone(body: _Body, grid: tuple[np.ndarray, np.ndarray], radius: float) -> np.ndarray:
+    """Pixels within ``radius`` of either forearm's bone (elbow to wrist; none for an arm without both)."""
+    xx, yy = grid
+    zone = np.zeros(xx.shape, bool)
+    for side in (0, 1):
+        chain = body.arm_chain(side)
+        if len(chain) >= 3:
+            zone |= _limb_zone(xx, yy, chain[1:], (radius,))
+    return zone
+
+
 def _segment_box(start: np.ndarray, end: np.ndarray, reach: float, size: tuple[int, int]
                  ) -> tuple[slice, slice] | None:
     """The rows and columns within ``reach`` of a segment's bounding box (None when that is outside the image)."""
@@ -1256,8 +1267,8 @@ def _upper_layers(garment_mask: np.ndarray, garment: np.ndarray, body: _Body, ou
 
     # (Without sleeves, the inside of the back a product shot shows through the neck opening joins the straps into one
     # wide run below the collar corners: a strap's width is measured beside the opening.)
-    beside = (mask_filled & ~_neck_opening(garment, garment_mask, found, neckline)
-              if all(sleeve is None for sleeve in found.sleeves) else None)
+    opening = _neck_opening(garment, garment_mask, found, neckline)
+    beside = mask_filled & ~opening if all(sleeve is None for sleeve in found.sleeves) else None
 
     def thin(point: np.ndarray) -> bool:
         """A strap: the garment is narrow just below this top point."""
@@ -1475,7 +1486,6 @@ def _upper_layers(garment_mask: np.ndarray, garment: np.ndarray, body: _Body, ou
     if not has_shoulders:
         outline_points[0] = np.array([outline_points[0][0], min(outline_points[0][1], neckline[0][1])])
     region = _polygon(outline_points, size)
-    opening = _neck_opening(garment, garment_mask, found, neckline)
     layers = [_Layer(source, region, "torso", found.torso_mask, opening,
                      (p_collar[0], p_collar[1]) if has_shoulders else None, armpit_y=armpit_y)]
 
@@ -2440,11 +2450,7 @@ class TPSBaseline(TryOnModel):
         # the top's colour than the lower garment's stays (in front of the new lower garment).
         sleeve_over_lower = np.zeros(size, bool)
         if category == "lower" and old_upper.sum() >= 30 and old_lower.sum() >= 30:
-            forearms = np.zeros(size, bool)
-            for side in (0, 1):
-                chain = body.arm_chain(side)
-                if len(chain) >= 3:
-                    forearms |= _limb_zone(xx, yy, chain[1:], (0.8 * config.arm_radius * sw,))
+            forearms = _forearm_zone(body, (xx, yy), 0.8 * config.arm_radius * sw)
             candidates = old_lower & forearms
             rest = old_lower & ~forearms
             if candidates.any() and rest.sum() >= 30:
@@ -2657,7 +2663,6 @@ class TPSBaseline(TryOnModel):
         torso_body[valid] = ((xx[valid] >= outline.left[valid, None]) & (xx[valid] <= outline.right[valid, None]))
         neck_zone = _limb_zone(xx, yy, [body.neck, body.neck - np.array([0.0, 0.7 * sw])], (config.neck_half * sw,))
         # Bare legs only below the new garment's hem: above it, what the new legs do not cover is background.
-        covered_rows = np.flatnonzero((alpha > 0.5).any(1))
         hem = float(covered_rows.max()) if len(covered_rows) else float(body.mid_hip[1])
         build = float(np.clip((outline.half(body.neck[1] + 0.45 * sw)[1] - outline.half(body.neck[1] + 0.45 * sw)[0])
                               / (1.05 * sw), 0.85, 1.3))
@@ -2671,12 +2676,7 @@ class TPSBaseline(TryOnModel):
         if category == "lower":
             # Trousers for a skirt: an arm in front of the old skirt is made up only where the photo's arms are bare;
             # beside sleeved arms (the forearms have the top's colour) what the skirt leaves is the backdrop.
-            forearms = np.zeros(size, bool)
-            for side in (0, 1):
-                chain = body.arm_chain(side)
-                if len(chain) >= 3:
-                    forearms |= _limb_zone(xx, yy, chain[1:], (0.6 * config.arm_radius * sw,))
-            forearms &= ~background & ~hands
+            forearms = _forearm_zone(body, (xx, yy), 0.6 * config.arm_radius * sw) & ~background & ~hands
             if forearms.sum() >= 30 and old_upper.sum() >= 30:
                 sleeve = np.linalg.norm(person - np.median(person[old_upper], axis=0), axis=2) < 0.15
                 if float(sleeve[forearms].mean()) >= 0.5:
