@@ -7,6 +7,7 @@ The photos are not redistributable and stay out of the repository: without them 
 
 from __future__ import annotations
 
+import functools
 import logging
 
 import numpy as np
@@ -42,9 +43,7 @@ WHITE_OR_STRIPED = ["12562_00", "06123_00", "07764_00", "07382_00", "00151_00", 
 @pytest.fixture(scope="module")
 def runs():
     """Every pair of ``PAIRS`` through tps-baseline once: ``{(person, garment): (result, checks)}``."""
-    from vton_zoo.pipeline import TryOnPipeline
-
-    pipe = TryOnPipeline("tps-baseline")
+    pipe = _pipeline()
     out = {}
     for person, garment in ALL_PAIRS:
         result = pipe(REAL / "person" / person, REAL / "garment" / garment)
@@ -53,6 +52,19 @@ def runs():
                  {k: None if v is None else round(v, 3) for k, v in checks.items()})
         out[(person, garment)] = (result, checks)
     return out
+
+
+@functools.lru_cache(maxsize=1)
+def _pipeline():
+    """One tps-baseline pipeline for all the module's tests."""
+    from vton_zoo.pipeline import TryOnPipeline
+
+    return TryOnPipeline("tps-baseline")
+
+
+def _tryon(person: str, garment: str):
+    """A development person photo in a development garment, through tps-baseline."""
+    return _pipeline()(REAL / "person" / person, REAL / "garment" / garment)
 
 
 def _parse_of(result) -> np.ndarray:
@@ -182,9 +194,7 @@ ROUND2 = {
 @pytest.fixture(scope="module")
 def round2():
     """Every pair of ``ROUND2`` through tps-baseline once: ``{kind: result}``."""
-    from vton_zoo.pipeline import TryOnPipeline
-
-    pipe = TryOnPipeline("tps-baseline")
+    pipe = _pipeline()
     return {kind: pipe(REAL / "person" / person, REAL / "garment" / garment) for kind, (person, garment) in
             ROUND2.items()}
 
@@ -349,9 +359,7 @@ def test_bare_skin_the_parse_took_for_the_top_stays():
     """A woman in a black strappy top: the parse calls part of her bare chest and shoulders top. Those pixels (skin
     coloured, not covered by the new camisole) keep the photo's skin instead of made-up skin (before: 0.68 of them
     unchanged; now all)."""
-    from vton_zoo.pipeline import TryOnPipeline
-
-    result = TryOnPipeline("tps-baseline")(REAL / "person" / "14627_00.jpg", REAL / "garment" / "048769_1.jpg")
+    result = _tryon("14627_00.jpg", "048769_1.jpg")
     person, out, region, parse, _, _ = _arrays(result)
     ycc = np.stack([person @ np.array([-0.1687, -0.3313, 0.5], np.float32),
                     person @ np.array([0.5, -0.4187, -0.0813], np.float32)], -1)
@@ -428,9 +436,7 @@ def test_a_boxy_sweatshirts_long_sleeves_reach_the_wrists():
     """A boxy sweatshirt (its wide chest makes its scale on the body small) on a woman with her arms down: its long
     sleeves reach at least three quarters of the way from the elbows to the wrists (before: 0.48 of the way on both
     arms; now 0.80 and 0.83)."""
-    from vton_zoo.pipeline import TryOnPipeline
-
-    result = TryOnPipeline("tps-baseline")(REAL / "person" / "052472_0.jpg", REAL / "garment" / "049805_1.jpg")
+    result = _tryon("052472_0.jpg", "049805_1.jpg")
     _, _, region, _, k, sw = _arrays(result)
     for elbow, wrist in ((3, 4), (6, 7)):  # (BODY_25: right and left elbow, wrist)
         start, end = k[elbow, :2], k[wrist, :2]
@@ -449,9 +455,7 @@ def test_no_band_of_the_old_top_below_a_shorter_new_one(person, garment):
     """A cropped camisole over a longer white tank, a cropped blouse over a T-shirt: the new top reaches the old one's
     hem rather than leaving a band of it showing (before: 1683 and 4121 pixels of the old top left unchanged below the
     new hem; now 0 and 18)."""
-    from vton_zoo.pipeline import TryOnPipeline
-
-    result = TryOnPipeline("tps-baseline")(REAL / "person" / person, REAL / "garment" / garment)
+    result = _tryon(person, garment)
     before, out, region, parse, k, sw = _arrays(result)
     old = (parse == labels.UPPER_GARMENT) & ~region
     hem = float(np.flatnonzero(region[:, int(k[8, 0]) - 10: int(k[8, 0]) + 10].any(1)).max())
@@ -465,10 +469,8 @@ def test_a_sleeve_over_the_torso_leaves_no_seam(monkeypatch):
     fades in, so the shoulders (above the print) have less edge in them than with a hard sleeve edge (mean gradient of
     the warped fabric there: 0.0071 with a hard edge, 0.0068 faded)."""
     from vton_zoo.models import tps_baseline
-    from vton_zoo.pipeline import TryOnPipeline
-
     def energy() -> float:
-        result = TryOnPipeline("tps-baseline")(REAL / "person" / "051918_0.jpg", REAL / "garment" / "050191_1.jpg")
+        result = _tryon("051918_0.jpg", "050191_1.jpg")
         warped = np.asarray(result.intermediates["warped_garment"].convert("RGB")).astype(np.float32) / 255
         region = ndimage.binary_erosion(np.asarray(result.intermediates["composite_mask"]) > 200, iterations=3)
         k = result.keypoints
@@ -490,9 +492,7 @@ def test_no_light_line_where_a_made_up_arm_meets_the_photos_arm():
     """A T-shirt over a T-shirt with longer sleeves: below the new sleeves the arm is made up down to where the old
     sleeve ended; where it meets the photo's arm no changed pixel is much lighter than those around it (before: a light
     line, the backdrop laid under a partly replaced pixel: 102 such pixels; now 30)."""
-    from vton_zoo.pipeline import TryOnPipeline
-
-    result = TryOnPipeline("tps-baseline")(REAL / "person" / "051918_0.jpg", REAL / "garment" / "050191_1.jpg")
+    result = _tryon("051918_0.jpg", "050191_1.jpg")
     person, out, region, parse, k, sw = _arrays(result)
     luminance = out @ np.array([0.299, 0.587, 0.114], np.float32)
     arms = np.zeros(region.shape, bool)
@@ -510,9 +510,7 @@ def test_a_bare_neck_the_parse_took_for_the_top_stays():
     """A woman in a low-cut slip dress whose parse calls her bare neck, chest and arms the top (its colours took in
     her skin): under a high-necked dress, her neck above the new collar keeps the photo's skin (before: made up as a
     flat block: 0.40 of it unchanged; now 0.95)."""
-    from vton_zoo.pipeline import TryOnPipeline
-
-    result = TryOnPipeline("tps-baseline")(REAL / "person" / "053700_0.jpg", REAL / "garment" / "051998_1.jpg")
+    result = _tryon("053700_0.jpg", "051998_1.jpg")
     person, out, region, parse, k, sw = _arrays(result)
     neck_x, neck_y = float(k[1, 0]), float((k[2, 1] + k[5, 1]) / 2)
     yy, xx = np.mgrid[0:out.shape[0], 0:out.shape[1]]
@@ -529,9 +527,7 @@ def test_no_bits_of_a_printed_skirt_beside_the_arm(person, garment):
     """Trousers over a zebra or a leopard skirt: beside the forearm, the print's parts that have the top's colour are
     not taken for a sleeve and kept (textured pixels of the old skirt left beside the forearms: before 271 and 373;
     now 78 and 67)."""
-    from vton_zoo.pipeline import TryOnPipeline
-
-    result = TryOnPipeline("tps-baseline")(REAL / "person" / person, REAL / "garment" / garment)
+    result = _tryon(person, garment)
     before, out, region, parse, k, sw = _arrays(result)
     luminance = before @ np.array([0.299, 0.587, 0.114], np.float32)
     mean = ndimage.uniform_filter(luminance, 5)
@@ -717,9 +713,7 @@ def test_the_photos_bare_shins_below_the_old_hem_stay(person, garment):
     """A dress shorter than the old one: the shins the photo shows below the old dress's hem are kept as they are. The
     parse called parts of them garment (pale legs, even the top's), and the backdrop between the knees too; before,
     those parts were made up as flat, stepped skin: 0.71 and 0.68 of the shins unchanged; now all."""
-    from vton_zoo.pipeline import TryOnPipeline
-
-    result = TryOnPipeline("tps-baseline")(REAL / "person" / person, REAL / "garment" / garment)
+    result = _tryon(person, garment)
     person_px, out, region, parse, k, sw = _arrays(result)
     shins = np.zeros(region.shape, bool)
     for knee, ankle in ((10, 11), (13, 14)):  # (BODY_25)
@@ -740,9 +734,7 @@ def test_no_piece_of_a_sheer_skirt_left_among_made_up_thighs():
     made up or the photo's, with no piece of the old ruffle left in them (its sheer, skin-tinted hem is no bare leg:
     before, such a piece stayed as a dark island beside the knee: 104 pixels much darker than the legs there; now
     9)."""
-    from vton_zoo.pipeline import TryOnPipeline
-
-    result = TryOnPipeline("tps-baseline")(REAL / "person" / "053700_0.jpg", REAL / "garment" / "051998_1.jpg")
+    result = _tryon("053700_0.jpg", "051998_1.jpg")
     person, out, region, parse, k, sw = _arrays(result)
     hem = int(np.flatnonzero(region.any(1)).max())
     legs = np.zeros(region.shape, bool)
@@ -762,9 +754,7 @@ def test_made_up_thighs_take_the_tone_of_the_knees_below():
     """A dress shorter than the old one: the thighs made up between the new hem and the old one have the tone of the
     photo's knees they meet (before, a pinker, lighter tone than the photo's legs there: a colour step of 0.23 and
     0.23 at the old hem, left and right; now 0.08 and 0.05, the knee's top in the old hem's shadow)."""
-    from vton_zoo.pipeline import TryOnPipeline
-
-    result = TryOnPipeline("tps-baseline")(REAL / "person" / "053228_0.jpg", REAL / "garment" / "053290_1.jpg")
+    result = _tryon("053228_0.jpg", "053290_1.jpg")
     person, out, region, parse, k, sw = _arrays(result)
     changed = np.abs(out - person).max(-1) > 0.03
     steps = []
@@ -793,9 +783,7 @@ def test_the_neck_opening_is_one_clean_curve(person, garment):
     other its edge falls to one lowest point and rises again, no bumps, notches or spikes on the way (before: the
     parts' mappings, the inner back cut away column by column and the old top's outline left them; the edge's excess
     rise and fall was 12, 28, 14 and 20 pixels, now 4 at most)."""
-    from vton_zoo.pipeline import TryOnPipeline
-
-    result = TryOnPipeline("tps-baseline")(REAL / "person" / person, REAL / "garment" / garment)
+    result = _tryon(person, garment)
     _, _, region, _, k, sw = _arrays(result)
     neck = k[1, :2]
     x0, x1 = int(neck[0] - 0.3 * sw), int(neck[0] + 0.3 * sw)
@@ -817,9 +805,7 @@ def test_straps_rest_on_the_shoulders(person, garment):
     and the dress was placed from the armpits; straps hung from the neck keypoint, which lies low on some bodies. The
     straps' tops were up to 0.22, 0.07 and 0.26 shoulder widths below the shoulder line, a band of made-up skin above;
     now 0.05, 0.03 and 0.10)."""
-    from vton_zoo.pipeline import TryOnPipeline
-
-    result = TryOnPipeline("tps-baseline")(REAL / "person" / person, REAL / "garment" / garment)
+    result = _tryon(person, garment)
     _, _, region, parse, k, sw = _arrays(result)
     body = (parse != labels.BACKGROUND) & ~np.isin(parse, (labels.FACE, labels.HAIR, *labels.HAND_LABELS))
     gaps = []
@@ -836,9 +822,7 @@ def test_the_neck_check_counts_the_neck_not_a_bare_chest():
     """``neck_covered`` measures the neck: the chest a deep V-neck bared, which the parse also calls neck, is no neck
     to keep bare (a round-necked dress over a V-necked slip was flagged: 0.375 of the "neck" covered, all of it chest;
     now 0.15). A back neckline pasted over the neck is still flagged."""
-    from vton_zoo.pipeline import TryOnPipeline
-
-    result = TryOnPipeline("tps-baseline")(REAL / "person" / "052472_0.jpg", REAL / "garment" / "053319_1.jpg")
+    result = _tryon("052472_0.jpg", "053319_1.jpg")
     checks = photos._checks_of(result)
     log.info("round neck over a V: neck covered %.3f", checks["neck_covered"])
     assert checks["neck_covered"] <= photos.MAX_NECK_COVERED, checks
@@ -867,9 +851,7 @@ def test_no_grey_blot_on_the_neck_from_a_speck_of_top():
     """A speck the parse gave the old top on the bare neck (under the chin) is skin: the neck stays as the photo has it
     (before: the speck was taken for the old top and filled with the backdrop's grey, a blot under the chin; 0.010
     of the neck's uncovered pixels changed, now none)."""
-    from vton_zoo.pipeline import TryOnPipeline
-
-    result = TryOnPipeline("tps-baseline")(REAL / "person" / "02849_00.jpg", REAL / "garment" / "00151_00.jpg")
+    result = _tryon("02849_00.jpg", "00151_00.jpg")
     person_px, out, region, parse, k, sw = _arrays(result)
     yy = np.arange(region.shape[0])[:, None]
     chin = int(np.flatnonzero((parse == labels.FACE).any(1)).max())
@@ -887,9 +869,7 @@ def test_no_label_of_the_inner_back_below_the_neckline():
     was placed: it went on the chest, a light blue patch under the neck. On a plain front, what differs from the
     front's colour below that line, joined to the opening, is cut with the inner back (before: 0.049 of the chest
     just under the neckline far from the T-shirt's navy; now none)."""
-    from vton_zoo.pipeline import TryOnPipeline
-
-    result = TryOnPipeline("tps-baseline")(REAL / "person" / "model_5.png", REAL / "garment" / "050181_1.jpg")
+    result = _tryon("model_5.png", "050181_1.jpg")
     _, out, region, _, k, sw = _arrays(result)
     columns = slice(int(k[1, 0] - 0.12 * sw), int(k[1, 0] + 0.12 * sw))
     top = int(np.flatnonzero(region[:, columns].all(1)).min())
@@ -908,9 +888,7 @@ def test_hair_spilt_down_the_neck_is_not_kept_over_the_new_top(person, garment):
     white lines beside the neck, a dress's brown strap on the shoulder. Below the chin, thin bands apart from the
     hanging hair are not hair (before: 73 and 138 pixels of "hair" left along the new top's edge; now 19 and 6, by
     the jaw)."""
-    from vton_zoo.pipeline import TryOnPipeline
-
-    result = TryOnPipeline("tps-baseline")(REAL / "person" / person, REAL / "garment" / garment)
+    result = _tryon(person, garment)
     person_px, out, region, parse, k, sw = _arrays(result)
     # What the parse called hair below the chin (neither has hanging hair), right beside the new top's edge, left
     # as the photo has it.
@@ -927,9 +905,8 @@ def test_made_up_arms_are_darker_on_their_inner_side():
     the side towards the body in its shadow (before: a symmetric, flat-looking tube, its inner side 0.71 and 0.85 of
     its middle's brightness; real arms in the development photos 0.5-0.8; now 0.64 and 0.73)."""
     from vton_zoo.models.tps_baseline import _luminance
-    from vton_zoo.pipeline import TryOnPipeline
 
-    result = TryOnPipeline("tps-baseline")(REAL / "person" / "01861_00.jpg", REAL / "garment" / "053790_1.jpg")
+    result = _tryon("01861_00.jpg", "053790_1.jpg")
     person_px, out, region, parse, k, sw = _arrays(result)
     ratios = []
     for shoulder, elbow in ((2, 3), (5, 6)):  # (BODY_25)
@@ -952,9 +929,7 @@ def test_made_up_forearms_are_as_wide_as_the_photos_arms():
     """Sheer long sleeves replaced by a T-shirt's short ones: the made-up forearms are about as wide as the arms the
     photo shows in the old sleeves' outline (before: the anatomical profile alone, stick-thin beside the photo's arms:
     from the bone out to the backdrop, 0.76 and 0.81 of the photo's reach; now 1.0 and 1.0)."""
-    from vton_zoo.pipeline import TryOnPipeline
-
-    result = TryOnPipeline("tps-baseline")(REAL / "person" / "01008_00.jpg", REAL / "garment" / "00055_00.jpg")
+    result = _tryon("01008_00.jpg", "00055_00.jpg")
     person_px, out, region, parse, k, sw = _arrays(result)
     backdrop = np.median(person_px[parse == labels.BACKGROUND], axis=0)
     ratios = []
@@ -984,9 +959,7 @@ def test_no_made_up_skin_beside_sleeved_arms_over_an_old_skirt():
     """Narrow trousers for a skirt, the arms in black sheer sleeves in front of it: what the skirt leaves beside the
     arms is the backdrop, not made-up bare arms (before: pink strips of made-up skin down the sleeves' inner sides,
     307 pixels; now 61, the rest at the wrists, between the cuffs and the hands)."""
-    from vton_zoo.pipeline import TryOnPipeline
-
-    result = TryOnPipeline("tps-baseline")(REAL / "person" / "01008_00.jpg", REAL / "garment" / "051991_1.jpg")
+    result = _tryon("01008_00.jpg", "051991_1.jpg")
     person_px, out, region, parse, k, sw = _arrays(result)
     yy, xx = np.mgrid[0:region.shape[0], 0:region.shape[1]]
     changed = np.abs(out - person_px).max(-1) > 0.1
@@ -1004,9 +977,7 @@ def test_no_line_across_a_long_top_at_the_old_hem():
     """A white T-shirt longer than the grey one it replaces: where the old top's hem met the trousers, the two
     regions' own fold shadings met in a dark line across the new top; the shading is blended there (before: a step
     of 0.059 in the white's brightness over two rows, now 0.014)."""
-    from vton_zoo.pipeline import TryOnPipeline
-
-    result = TryOnPipeline("tps-baseline")(REAL / "person" / "07966_00.jpg", REAL / "garment" / "048554_1.jpg")
+    result = _tryon("07966_00.jpg", "048554_1.jpg")
     person_px, out, region, parse, k, sw = _arrays(result)
     old_top = parse == labels.UPPER_GARMENT
     columns = slice(int(k[1, 0] - 0.15 * sw), int(k[1, 0] + 0.15 * sw))
@@ -1023,9 +994,7 @@ def test_a_t_shirt_hangs_straight_past_a_broad_bodys_waist():
     """A loose T-shirt on a broad body with a narrow waist (hands on the hips): it hangs down from the chest, its
     sides do not follow the waist in and the hips out again (before: its outline receded 21 and 4 pixels from the
     chest's width at the waist, a bite in each side; now none)."""
-    from vton_zoo.pipeline import TryOnPipeline
-
-    result = TryOnPipeline("tps-baseline")(REAL / "person" / "07966_00.jpg", REAL / "garment" / "048554_1.jpg")
+    result = _tryon("07966_00.jpg", "048554_1.jpg")
     _, _, _, _, k, sw = _arrays(result)
     garment = np.asarray(result.intermediates["warped_mask"]) > 127
     armpits = int(min(k[2, 1], k[5, 1]) + 0.7 * sw)  # (below the sleeves)
@@ -1047,9 +1016,7 @@ def test_a_foot_raised_in_a_stride_stays():
     """Trousers on a woman walking: the back foot, raised well above the front one, is a foot too and stays in front
     of the new trousers (before: only what lay below the lowest ankle was a foot; the back shoe was painted over with
     trouser, none of it left; now all)."""
-    from vton_zoo.pipeline import TryOnPipeline
-
-    result = TryOnPipeline("tps-baseline")(REAL / "person" / "049713_0.jpg", REAL / "garment" / "051988_1.jpg")
+    result = _tryon("049713_0.jpg", "051988_1.jpg")
     person_px, out, region, parse, k, sw = _arrays(result)
     ankles = [k[11, :2], k[14, :2]]  # (BODY_25)
     raised = min(ankles, key=lambda a: a[1])
@@ -1069,9 +1036,7 @@ def test_no_grey_inner_back_on_a_printed_white_t_shirt():
     white front seemed to differ from it as much as the grey inside of the back, which was pasted under the neck as
     a grey block. The front's colour is taken just below the opening where it is plain there (before: 0.58 of the new
     top's first rows under the neck grey; now 0.002)."""
-    from vton_zoo.pipeline import TryOnPipeline
-
-    result = TryOnPipeline("tps-baseline")(REAL / "person" / "051962_0.jpg", REAL / "garment" / "07764_00.jpg")
+    result = _tryon("051962_0.jpg", "07764_00.jpg")
     _, out, region, _, k, sw = _arrays(result)
     columns = slice(int(k[1, 0] - 0.15 * sw), int(k[1, 0] + 0.15 * sw))
     rows = np.flatnonzero(region[:, columns].any(1))
@@ -1087,9 +1052,7 @@ def test_made_up_skin_under_the_neck_has_the_necks_tone():
     """A square-necked dress on a woman in a crew-neck T-shirt: the skin made up under the neck continues the neck's
     skin beside it (before: the fill's coarse levels mixed in skin from far round the hole, an arm in shadow, and a
     dark brown band lay under the neck, 0.73 of the neck's brightness; now 0.97)."""
-    from vton_zoo.pipeline import TryOnPipeline
-
-    result = TryOnPipeline("tps-baseline")(REAL / "person" / "049447_0.jpg", REAL / "garment" / "052234_1.jpg")
+    result = _tryon("049447_0.jpg", "052234_1.jpg")
     person_px, out, region, parse, k, sw = _arrays(result)
     luminance = out @ np.array([0.299, 0.587, 0.114], np.float32)
     yy, xx = np.mgrid[0:region.shape[0], 0:region.shape[1]]
