@@ -2089,6 +2089,39 @@ def _arm_scale(parse: np.ndarray, body: _Body) -> float | None:
     return float(np.median(ratios)) if len(ratios) >= 3 else None
 
 
+JOIN_REACH = 0.12  # how far into a made-up limb (shoulder widths) the photo's skin tone at the join carries
+
+
+def _match_at_joins(skin: np.ndarray, person: np.ndarray, joins: np.ndarray, made: np.ndarray, tones: list,
+                    target: np.ndarray, limb_cover: list[np.ndarray], sw: float) -> np.ndarray:
+    """``skin`` with the made-up limbs (``made``) toned to meet the photo's skin at ``joins`` (the real skin right
+    beside them): the ratio of the photo's colours there to the tone the made-up limb would have there (``tones``:
+    the arms' and the legs' tone functions of the relative shading ``target``), spread by a normalised blur and faded
+    out over ``JOIN_REACH`` shoulder widths into the limb."""
+    reach = JOIN_REACH * sw
+    pad = int(reach) + 2
+    rows, cols = np.flatnonzero((made | joins).any(1)), np.flatnonzero((made | joins).any(0))
+    box = (slice(max(0, rows[0] - pad), rows[-1] + pad + 1), slice(max(0, cols[0] - pad), cols[-1] + pad + 1))
+    here, inside = joins[box], made[box]
+    legs = limb_cover[1][box] > limb_cover[0][box]
+    ideal = np.zeros((*here.shape, 3), np.float32)
+    for tone, where in ((tones[0], here & ~legs), (tones[1], here & legs)):
+        if where.any():
+            ideal[where] = tone(target[box][where])
+    weight = here.astype(np.float32)
+    sigma = 0.04 * sw
+    spread = _blur_fast(weight, sigma)
+    real = _blur_fast((person[box] * weight[..., None]).astype(np.float32), sigma)
+    made_up = _blur_fast(ideal * weight[..., None], sigma)
+    gain = np.clip(real / np.maximum(made_up, 1e-3), 0.7, 1.4)
+    distance = ndimage.distance_transform_edt(~here)
+    trust = (np.clip(1.0 - distance / reach, 0.0, 1.0) * np.clip(spread / 0.01, 0.0, 1.0))[..., None]
+    out = skin.copy()
+    part = out[box]
+    part[inside] = (part * (1.0 + (gain - 1.0) * trust))[inside]
+    return out
+
+
 def _bare_limbs(body: _Body, size: tuple[int, int], build: float,
                 leg_joins: list[tuple[float, float] | None] | None = None,
                 arm_scale: float | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -2180,10 +2213,15 @@ def _plain(image: np.ndarray, region: np.ndarray, tolerance: float = 0.03) -> np
     return plain if plain.sum() >= 0.3 * region.sum() else region
 
 
+DARK_LIGHT = (0.2, 0.4)  # luminance of a garment's main colour: from none to all of its light on made-up skin
+
+
 def _broad_light(person: np.ndarray, region: np.ndarray, sw: float) -> np.ndarray:
     """The photo's light over ``region`` relative to its mean there (1 elsewhere): the luminance of the region's
     own main colour (prints of other hues left out) averaged over a tenth of the shoulder width (folds out) over its
-    average over half of it."""
+    average over half of it. On a dark garment (black, navy) that light says little (the glints and silver of a
+    print, noise over a low level), so less of it is passed on: none below a luminance of ``DARK_LIGHT[0]``, all of it
+    above ``DARK_LIGHT[1]``."""
     light = np.ones(region.shape, np.float32)
     if region.sum() < 50:
         return light
@@ -2192,7 +2230,9 @@ def _broad_light(person: np.ndarray, region: np.ndarray, sw: float) -> np.ndarra
     near = _masked_mean(luminance, plain, 0.1 * sw)
     far = _masked_mean(luminance, plain, 0.5 * sw)
     ratio = np.clip(near / np.maximum(far, 1e-3), 0.6, 1.3)
-    return np.where(region, ratio, 1.0).astype(np.float32)
+    level = float(np.median(luminance[plain]))
+    trust = float(np.clip((level - DARK_LIGHT[0]) / (DARK_LIGHT[1] - DARK_LIGHT[0]), 0.0, 1.0))
+    return np.where(region, 1.0 + trust * (ratio - 1.0), 1.0).astype(np.float32)
 
 
 def _local_spread(luminance: np.ndarray, size: int = 5) -> np.ndarray:
@@ -2794,6 +2834,15 @@ class TPSBaseline(TryOnModel):
                             ratio = np.median(person[real], axis=0) / np.maximum(np.median(skin[made], axis=0), 1e-3)
                             zone = made_legs & _limb_zone(xx, yy, body.leg_chain(leg), (0.3 * sw, 0.22 * sw))
                             skin[zone] = skin[zone] * np.clip(ratio, 0.8, 1.25).astype(np.float32)
+                # Where a made-up limb goes on from the photo's own skin (an arm below a shorter sleeve's old outline,
+                # a shoulder beside a new strap), it starts in the tone the photo's skin has right there and turns to
+                # its own shading a little further in: the lit side of a real arm beside a made-up arm's shaded side
+                # read as a seam.
+                made_limbs = limbs & uncovered
+                joins = skin_known & ~uncovered & _dilate(made_limbs, 2)
+                if joins.sum() >= 10:
+                    skin = _match_at_joins(skin, person, joins, made_limbs, [arm_skin, leg_skin], target,
+                                           limb_cover, sw)
                 skin = np.clip(skin + _grain(person, skin_known, size), 0, 1)
                 # Limbs: their own soft outline over the background; the torso's skin: the old garment's outline,
                 # smoothed (the parse's steps and the rim's ragged pixels are no body's outline).
