@@ -1098,3 +1098,25 @@ def test_made_up_chest_under_a_black_print_dress_is_not_darkened():
     log.info("made-up chest: %d pixels, %.2f of the neck's brightness", made.sum(), ratio)
     assert made.sum() >= 300 and neck.sum() >= 100
     assert ratio >= 0.85, ratio
+
+
+def test_a_top_covers_the_hips_it_hangs_over():
+    """A long T-shirt on a broad-hipped woman in trousers: down to its hem, the T-shirt covers the trousers across the
+    hips out to her arms (before: it was cut to the chest's width, and a band of the black trousers showed beside it
+    with a wavy edge, 3603 pixels; now 20)."""
+    result = _tryon("07966_00.jpg", "048554_1.jpg")
+    person_px, out, region, parse, k, sw = _arrays(result)
+    region = np.asarray(result.intermediates["composite_mask"]) > 127
+    lower = parse == labels.LOWER_BODY
+    centre = int(round(k[1, 0]))
+    middle = region[:, max(0, centre - int(0.2 * sw)): centre + int(0.2 * sw) + 1].mean(1) > 0.5
+    rows = np.flatnonzero(middle)
+    # The trousers' pixels in the shirt's rows, in a row's run of trousers that touches the shirt.
+    runs, _ = ndimage.label(lower | region, structure=[[0, 0, 0], [1, 1, 1], [0, 0, 0]])
+    touching = np.unique(runs[region])
+    beside = lower & ~region & np.isin(runs, touching[touching > 0])
+    beside[: rows.min()] = False
+    beside[rows.max() + 1:] = False
+    left = beside & (np.abs(out - person_px).max(-1) < 0.05)
+    log.info("trousers beside the shirt, down to its hem, left as they were: %d pixels", left.sum())
+    assert left.sum() <= 100, left.sum()

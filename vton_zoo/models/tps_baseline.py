@@ -2626,6 +2626,22 @@ class TPSBaseline(TryOnModel):
                 if shoulders.any():
                     warped[shoulders] = _nearest(warped, alpha > 0.5, shoulders, max(2, int(round(0.04 * sw))))
                     alpha[shoulders] = 1.0
+        if category == "upper" and old_lower.any():
+            # A top hangs over the hips down to its hem: where the lower garment beside it is wider than the top's
+            # mapped body (broad hips), it covers that too, out to the arms or the backdrop (a band of the trousers
+            # showed beside it, with a wavy edge).
+            covered = alpha > 0.5
+            centre = int(np.clip(round(body.neck[0]), 0, width - 1))
+            middle = covered[:, max(0, centre - int(0.2 * sw)): centre + int(0.2 * sw) + 1].mean(1) > 0.5
+            hem_rows = np.flatnonzero(middle)
+            if len(hem_rows):
+                spread = old_lower & (yy <= hem_rows.max())
+                runs, _ = ndimage.label(covered | spread, structure=[[0, 0, 0], [1, 1, 1], [0, 0, 0]])
+                touching = np.unique(runs[covered])
+                hips = spread & ~covered & np.isin(runs, touching[touching > 0])
+                if hips.any():
+                    warped[hips] = _nearest(warped, covered, hips, max(2, int(round(0.04 * sw))))
+                    alpha[hips] = 1.0
         # The outline, smooth: the parts' mapped shapes and the parse's steps leave notches and spurs of a few pixels
         # that read as a torn edge; a garment's edge is a smooth line (the fabric is carried on into what it gains).
         known = alpha > 0.5
