@@ -261,6 +261,7 @@ def garment_mask(image: object) -> np.ndarray:
         )
     mask = _refine_edges(region, distance, threshold, unit, keep=pale)
     mask = _close_stripes(mask)
+    mask = _without_drop_shadow(mask, pixels, background, unit)
     border = np.concatenate([mask[0], mask[-1], mask[:, 0], mask[:, -1]])
     if border.mean() > 0.25:
         logger.warning(
@@ -274,6 +275,57 @@ def garment_mask(image: object) -> np.ndarray:
         mask.mean(),
     )
     return mask
+
+
+#: A drop shadow beside a garment (under its hem, along a sleeve's lower side): grey (channels within ``SHADOW_GREY``
+#: of each other, 0-255), between ``SHADOW_FLOOR`` and the backdrop's level less ``SHADOW_DEPTH``, between coloured
+#: fabric (channels spread by at least ``SHADOW_FABRIC_SPREAD``) and the backdrop below or beside it (both within
+#: ``SHADOW_REACH`` units), in pieces at least ``SHADOW_MIN_LENGTH`` units long. A grey or white garment's edge is left
+#: alone (its shadow cannot be told from it by colour), and so is any garment with much light grey of its own
+#: (``SHADOW_MAX_GREY_SHARE``), and a grey rib with the backdrop only above it (a collar).
+SHADOW_GREY = 14.0
+SHADOW_DEPTH = 15.0  # at least this much darker than the backdrop (0-255): white fabric is not
+SHADOW_FLOOR = 90.0  # and lighter than this: black or charcoal fabric is not
+SHADOW_MAX_GREY_SHARE = 0.12  # a garment with more light grey than this (frayed denim, a grey print) is left alone
+SHADOW_REACH = 3
+SHADOW_MIN_LENGTH = 12  # units along the edge
+SHADOW_FABRIC_SPREAD = 40.0
+
+
+def _without_drop_shadow(mask: np.ndarray, pixels: np.ndarray, background: np.ndarray, unit: int) -> np.ndarray:
+    """``mask`` without the soft grey shadow a product shot has beside a coloured garment (the threshold takes in its
+    darker part: worn, it was a grey line under the hem and along the sleeves)."""
+    spread = pixels.max(axis=2) - pixels.min(axis=2)
+    level = pixels.mean(axis=2)
+    # (A soft shadow on a light backdrop: clearly darker than it, never near black; black fabric is grey too.)
+    darker = level < np.asarray(background, np.float32).mean(axis=-1) - SHADOW_DEPTH
+    reach = SHADOW_REACH * unit
+    # The backdrop below or beside, within the reach.
+    beside = ndi.maximum_filter1d((~mask).astype(np.uint8), 2 * reach + 1, axis=1) > 0
+    backdrop_near = beside.copy()
+    for step in range(1, reach + 1):
+        backdrop_near[:-step] |= beside[step:]
+    grey = (spread < SHADOW_GREY) & (level > SHADOW_FLOOR)
+    if float(grey[mask].mean()) > SHADOW_MAX_GREY_SHARE:
+        return mask
+    candidate = mask & backdrop_near & grey & darker
+    if not candidate.any():
+        return mask
+    fabric = mask & (spread >= SHADOW_FABRIC_SPREAD)
+    candidate &= _dilate(fabric, reach)
+    # (Only a band reaching out to the backdrop: the grey pixels right beside it, and the grey ones joined to those.)
+    edge = candidate & _dilate(~mask, 1)
+    if not edge.any():
+        return mask
+    shadow = ndi.binary_propagation(edge, mask=candidate)
+    # (A shadow runs along the edge: grey specks of a print at the edge are no shadow.)
+    pieces, _ = ndi.label(shadow, structure=np.ones((3, 3), bool))
+    long_pieces = [index + 1 for index, box in enumerate(ndi.find_objects(pieces))
+                   if box is not None and max(box[0].stop - box[0].start, box[1].stop - box[1].start)
+                   >= SHADOW_MIN_LENGTH * unit]
+    if not long_pieces:
+        return mask
+    return _main_components(mask & ~np.isin(pieces, long_pieces))
 
 
 def _working_copy(rgb: np.ndarray) -> np.ndarray:
