@@ -2038,6 +2038,8 @@ def _shading(person: np.ndarray, classes: list[np.ndarray], sw: float, strength:
 #: elbow sit at their own fraction (their keypoints), replaced in at run time.
 ARM_PROFILE = ((0.0, 0.13), ("joint", 0.095), (0.75, 0.1), (1.0, 0.07))
 LEG_PROFILE = ((0.0, 0.22), ("joint", 0.14), (0.72, 0.155), (1.0, 0.085))
+EDGE_SHADE = 0.3  # how much darker made-up torso skin is at the body's outline on the backdrop than inside
+EDGE_REACH = 0.1  # over how far in (shoulder widths) that fall-off fades
 ARM_INNER_SHADE = 0.3  # how much darker a made-up arm's inner edge is than its outer one (of its lit middle)
 
 
@@ -2872,6 +2874,15 @@ class TPSBaseline(TryOnModel):
                 # (The skin replaces the photo there, not the backdrop laid over it: a partly replaced pixel at the
                 # photo's own skin would otherwise show a light line of backdrop.)
                 backdrop_weight = (replaced[..., None] - weight).clip(0, 1)
+                # The torso's and the shoulders' made-up skin turns away from the light towards the body's outline on
+                # the backdrop, darker there as the photo's own skin is (a fill flat up to the backdrop read as a
+                # cut-out). (The limbs are shaded round already.)
+                torso_skin = (weight[..., 0] > 0.02) & (cover < 0.02)
+                if torso_skin.any() and background.any():
+                    body_now = (~background | (weight[..., 0] > 0.5)) & ~(backdrop_weight[..., 0] > 0.5)
+                    outline_distance = ndimage.distance_transform_edt(body_now)
+                    fall = np.clip(1.0 - outline_distance / (EDGE_REACH * sw), 0.0, 1.0) ** 2
+                    skin = np.where(torso_skin[..., None], skin * (1.0 - EDGE_SHADE * fall)[..., None], skin)
                 result = person * (1 - replaced[..., None]) + backdrop * backdrop_weight + skin * weight
                 result = np.where(replaced[..., None] > 0, result, person)
 
