@@ -1155,3 +1155,20 @@ def test_made_up_shoulders_are_darker_at_their_outline():
              inside.sum(), ratio)
     assert outline.sum() >= 30 and inside.sum() >= 30
     assert ratio <= 0.92, ratio
+
+
+def test_long_sleeves_cover_the_arms_they_go_down():
+    """A long-sleeved sweatshirt on a muscular man in a tank top: the sleeves cover his arms down to the wrists
+    (before: a broad forearm stood out of the sleeve's tube, and a notch of the product shot's sleeve left a hole,
+    patches of his skin beside the sleeves, 205 pixels; now none)."""
+    result = _tryon("model_7.png", "049805_1.jpg")
+    person_px, out, region, parse, k, sw = _arrays(result)
+    yy = np.mgrid[0:parse.shape[0], 0:parse.shape[1]][0]
+    # Between the shoulders' seam and a little above the wrists (the lower of the two).
+    top = max(k[2, 1], k[5, 1]) + 0.4 * sw
+    bottom = max(k[4, 1], k[7, 1]) - 0.25 * sw
+    arms = np.isin(parse, labels.ARM_LABELS) & (yy > top) & (yy < bottom)
+    bare = arms & (np.abs(out - person_px).max(-1) < 0.05)
+    log.info("arm pixels left bare along the sleeves: %d of %d", bare.sum(), arms.sum())
+    assert arms.sum() >= 1000
+    assert bare.sum() <= 40, bare.sum()

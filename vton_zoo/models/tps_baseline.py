@@ -1237,6 +1237,7 @@ class _Layer:
     collar: tuple[np.ndarray, np.ndarray] | None = None  # a top with shoulders: its collar corners on the person
     round_: np.ndarray | None = None  # a sleeve's tube: -1..1 across it, for its round shading
     armpit_y: float | None = None  # ...and its armpits' row
+    solid: np.ndarray | None = None  # bool (H, W): where the part must be fabric (a sleeve over the photo's arm)
 
 
 def _upper_layers(garment_mask: np.ndarray, garment: np.ndarray, body: _Body, outline: _Outline, parse: np.ndarray,
@@ -1506,7 +1507,8 @@ def _upper_layers(garment_mask: np.ndarray, garment: np.ndarray, body: _Body, ou
         if sleeve is None:
             continue
         top_line = (p_collar[side], p_shoulder[side] if has_shoulders else top_pairs[3 * side][1])
-        layer = _sleeve_layer(sleeve, side, found, body, scale, config, (xx, yy), size, top_line, to_wrist)
+        layer = _sleeve_layer(sleeve, side, found, body, scale, config, (xx, yy), size, top_line, to_wrist,
+                              np.isin(parse, labels.ARM_LABELS))
         # The armhole: between the torso's side (shoulder point -> armpit) and the sleeve's inner edge on an arm held
         # a little away from the body, the sleeve goes on (its inner edge's texture), no gap of skin at the seam.
         start, elbow = body.arm_chain(side)[0], body.arm_chain(side)[1]
@@ -1520,7 +1522,8 @@ def _upper_layers(garment_mask: np.ndarray, garment: np.ndarray, body: _Body, ou
             inner = on_bone + config.arm_radius * sw * inward
             if abs(inner[0] - armpit_point[0]) < 0.35 * sw:
                 bridge = _polygon([shoulder_point, inner, armpit_point], size) & ~region
-                layer = _Layer(layer.source, layer.region | bridge, layer.name, layer.part, round_=layer.round_)
+                layer = _Layer(layer.source, layer.region | bridge, layer.name, layer.part, round_=layer.round_,
+                               solid=layer.solid)
         layer.cut = opening
         layers.append(layer)
     return layers
@@ -1528,7 +1531,8 @@ def _upper_layers(garment_mask: np.ndarray, garment: np.ndarray, body: _Body, ou
 
 def _sleeve_layer(sleeve: _Sleeve, side: int, found: _GarmentLandmarks, body: _Body, scale: float,
                   config: TPSBaselineConfig, grid: tuple[np.ndarray, np.ndarray], size: tuple[int, int],
-                  top_line: tuple[np.ndarray, np.ndarray], to_wrist: bool = False) -> _Layer:
+                  top_line: tuple[np.ndarray, np.ndarray], to_wrist: bool = False,
+                  arm_pixels: np.ndarray | None = None) -> _Layer:
     """A sleeve mapped along the arm: fraction along and across the shoulder-elbow-wrist chain -> the same fraction
     along the sleeve's axis and across its width (``to_wrist``: a long sleeve, down to the wrist)."""
     xx, yy = grid
@@ -1571,7 +1575,17 @@ def _sleeve_layer(sleeve: _Sleeve, side: int, found: _GarmentLandmarks, body: _B
     # Above the joint the sleeve's cap is round.
     cap = (along >= 0) | (np.hypot(along, across) <= half)
     region = (along >= start) & cap & (t <= 1) & (np.abs(across) <= half) & (yy >= line_y - 0.02 * sw)
-    return _Layer(source, region, f"sleeve{side}", sleeve.mask, round_=fraction.astype(np.float32))
+    solid = None
+    if arm_pixels is not None:
+        # The sleeve covers the arm the photo shows along its length, however broad (a muscular arm stood out of the
+        # tube as a patch of skin beside the sleeve), and a notch in the product shot's sleeve (its mask cut at a
+        # light print at the edge) is no hole in it there: that is fabric.
+        # (Below the armhole's seam: the photo's shoulder is the torso's, and a sleeve taken up over it drew the
+        # seam's dark fabric there.)
+        solid = (arm_pixels & (along >= 0.15 * sw) & (t <= 1) & (np.abs(across) <= half + 0.1 * sw)
+                 & (yy >= line_y - 0.02 * sw))
+        region |= solid
+    return _Layer(source, region, f"sleeve{side}", sleeve.mask, round_=fraction.astype(np.float32), solid=solid)
 
 
 def _lower_layers(garment_mask: np.ndarray, body: _Body, outline: _Outline, parse: np.ndarray, old_lower: np.ndarray,
@@ -2547,6 +2561,13 @@ class TPSBaseline(TryOnModel):
             source = layer.source[box]
             sampled = _sample(np.concatenate([fabric, part_mask[..., None]], 2), source)
             part = np.clip(sampled[..., 3], 0, 1) * layer.region[box]
+            if layer.solid is not None:
+                holes = layer.solid[box] & (part < 0.5) & (alpha[box] < 0.5)  # (not over the torso's fabric)
+                fabric_here = part >= 0.5
+                if holes.any() and fabric_here.sum() >= 20:
+                    _, (rows, cols) = ndimage.distance_transform_edt(~fabric_here, return_indices=True)
+                    sampled[holes] = sampled[rows[holes], cols[holes]]
+                    part = np.where(holes, 1.0, part)
             if layer.round_ is not None:
                 # A sleeve laid over the torso's fabric fades in from its edge there (a hard edge of another texture
                 # and light reads as a seam where there is none).
