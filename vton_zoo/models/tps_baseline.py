@@ -2483,6 +2483,14 @@ class TPSBaseline(TryOnModel):
                     big = np.flatnonzero(sizes >= max(30, 0.002 * sw * sw))
                     keep_ids = np.intersect1d(joined[joined > 0], big)
                     old_upper &= ~np.isin(pieces, keep_ids)
+        # Nor are thin slivers of "top" at its outline in colours the top itself hardly has (the shoulder's edge, skin
+        # blended with the backdrop, which the parse gives to a wide-necked top): made up, they stood off the
+        # shoulder as a shelf.
+        if category != "lower" and old_upper.sum() >= 30:
+            thin = old_upper & ~ndimage.binary_opening(old_upper, iterations=max(1, int(round(0.015 * sw))))
+            if thin.any() and (old_upper & ~thin).sum() >= 30:
+                density = _colour_density(person, old_upper & ~thin)
+                old_upper &= ~(thin & (density[_colour_bins(person)] < 2.0 / 4096))
         # Nor is a speck of "top" well apart from the rest, above the neck's base (the parse's, on the neck under the
         # chin; the collar rule above takes its shadowed, deeper-coloured skin): filled as the old top there, it was
         # a blot of the backdrop's grey.
