@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
+from scipy import ndimage
 
 import vton_zoo
 from vton_zoo import weights
@@ -506,6 +507,45 @@ def test_dilation_is_the_same_with_opencv_and_scipy(monkeypatch):
             assert fast.dtype == slow.dtype == bool
             assert (fast == slow).all(), radius
             assert fast.sum() >= mask.sum()
+
+
+def test_blur_is_the_same_with_opencv_and_scipy(monkeypatch):
+    """The light, the shading and the outlines are blurred with OpenCV where it is installed (faster) and with SciPy
+    elsewhere (truncated at 3 sigma both ways, edges repeated): the same values either way, to float rounding."""
+    cv2 = pytest.importorskip("cv2", reason="OpenCV not installed: only the SciPy path runs here")
+    rng = np.random.default_rng(6)
+    calls = []
+    monkeypatch.setattr(tps_baseline, "_cv2", type("Spy", (), {
+        "GaussianBlur": staticmethod(lambda *a, **k: calls.append(1) or cv2.GaussianBlur(*a, **k)),
+        "BORDER_REPLICATE": cv2.BORDER_REPLICATE}))
+    for shape in ((64, 47), (9, 200), (300, 5)):
+        image = rng.random(shape).astype(np.float32)
+        for sigma in (0.6, 1.0, 2.5, 7.3, 30.0):
+            fast = tps_baseline._blur(image, sigma)
+            assert calls, "the OpenCV path was not taken"
+            calls.clear()
+            slow = ndimage.gaussian_filter(image, sigma, mode="nearest", truncate=3.0)
+            assert fast.shape == slow.shape == image.shape
+            assert float(np.abs(fast - slow).max()) < 1e-5, (shape, sigma)
+
+
+def test_distances_are_the_same_with_opencv_and_scipy():
+    """Distances to the nearest False pixel come from OpenCV where it is installed (faster) and from SciPy elsewhere:
+    the same values either way, so that thresholds on them (within so many pixels) pick the same pixels."""
+    pytest.importorskip("cv2", reason="OpenCV not installed: only the SciPy path runs here")
+    rng = np.random.default_rng(8)
+    for shape in ((97, 61), (512, 384), (5, 300)):
+        for share in (0.5, 0.1, 0.01, 0.001):
+            mask = rng.random(shape) > share
+            mask[0, 0] = False
+            fast = tps_baseline._edt(mask)
+            slow = ndimage.distance_transform_edt(mask)
+            assert fast.shape == mask.shape
+            assert float(np.abs(fast - slow).max()) < 1e-4, (shape, share)
+            for radius in (1, 2, 3, 5, 8):
+                assert ((fast <= radius) == (slow <= radius)).all(), (shape, share, radius)
+    whole = np.ones((20, 30), bool)  # (no False pixel: SciPy's answer, whatever it is)
+    assert np.allclose(tps_baseline._edt(whole), ndimage.distance_transform_edt(whole))
 
 
 def test_fast_blur_is_the_same_with_opencv_and_scipy(monkeypatch):
