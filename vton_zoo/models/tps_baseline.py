@@ -2901,7 +2901,9 @@ class TPSBaseline(TryOnModel):
                 # a shoulder beside a new strap), it starts in the tone the photo's skin has right there and turns to
                 # its own shading a little further in: the lit side of a real arm beside a made-up arm's shaded side
                 # read as a seam.
-                made_limbs = limbs & uncovered
+                # (Arms: made-up legs already take the tone of the knee they meet, from its core; at the join the
+                # knee's shaded outline would darken a band above it.)
+                made_limbs = limbs & uncovered & ~(legs_here & legs_allowed)
                 joins = skin_known & ~uncovered & _dilate(made_limbs, 2)
                 if joins.sum() >= 10:
                     skin = _match_at_joins(skin, person, joins, made_limbs, [arm_skin, leg_skin], target,
