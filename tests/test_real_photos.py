@@ -1190,3 +1190,23 @@ def test_no_shelf_of_made_up_skin_along_the_shoulders():
     log.info("pixels above the shoulders, not the old top's, changed: %d", changed.sum())
     assert changed.sum() <= 80, changed.sum()
 
+
+
+def test_no_navy_strap_left_where_the_parse_saw_hair():
+    """A purple sweatshirt on a man in a navy tank top: the parse gave the tank's left strap, beside his shaded neck,
+    to the hair, which stays in front. Hair below the chin in the tank's colour (by chroma) is the tank's now, and
+    goes (before: 232 navy pixels above the new top's shoulders; now 27)."""
+    from vton_zoo.models.tps_baseline import _chroma
+
+    result = _tryon("model_7.png", "049805_1.jpg")
+    person_px, out, region, parse, k, sw = _arrays(result)
+    yy = np.mgrid[0:parse.shape[0], 0:parse.shape[1]][0]
+    tank = (parse == labels.UPPER_GARMENT) & (yy > k[1, 1])
+    cb, cr = _chroma(person_px)
+    navy = np.array([np.median(cb[tank]), np.median(cr[tank])])
+    out_cb, out_cr = _chroma(out)
+    region = np.asarray(result.intermediates["composite_mask"]) > 127
+    zone = (yy > k[1, 1] - 0.4 * sw) & (yy < k[1, 1] + 0.1 * sw) & ~region
+    left = zone & (np.hypot(out_cb - navy[0], out_cr - navy[1]) < 0.03) & (out.mean(-1) < 0.4)
+    log.info("navy pixels above the new top's shoulders: %d", left.sum())
+    assert left.sum() <= 40, left.sum()

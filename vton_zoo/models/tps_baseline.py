@@ -2032,6 +2032,29 @@ def _hair_spill(parse: np.ndarray, person: np.ndarray, sw: float) -> np.ndarray:
     return parse
 
 
+def _top_coloured_hair(parse: np.ndarray, person: np.ndarray) -> np.ndarray:
+    """``parse`` with the hair below the chin that has the top's colour, where that colour is clearly not the hair's
+    (a navy strap the parse took for hair beside a shaded neck), given to the top. Told by chroma, which shading
+    leaves alone; black hair over a black top is left as it is."""
+    face, hair, top = parse == labels.FACE, parse == labels.HAIR, parse == labels.UPPER_GARMENT
+    if not face.any() or top.sum() < 30:
+        return parse
+    rows = np.arange(parse.shape[0])[:, None]
+    chin = int(face.any(1).nonzero()[0].max())
+    high, low = hair & (rows < chin), hair & (rows > chin)
+    if high.sum() < 30 or low.sum() < 30:
+        return parse
+    cb, cr = _chroma(person)
+    top_c = np.array([np.median(cb[top]), np.median(cr[top])])
+    hair_c = np.array([np.median(cb[high]), np.median(cr[high])])
+    if float(np.hypot(*(top_c - hair_c))) <= 0.04:
+        return parse
+    to_top = np.hypot(cb - top_c[0], cr - top_c[1])
+    like_top = low & (to_top < 0.03) & (to_top < np.hypot(cb - hair_c[0], cr - hair_c[1]))
+    like_top = _dilate(~_dilate(~like_top, 1), 1) & low  # (no speckle)
+    return np.where(like_top, labels.UPPER_GARMENT, parse).astype(parse.dtype)
+
+
 def _luminance(image: np.ndarray) -> np.ndarray:
     return image[..., 0] * 0.299 + image[..., 1] * 0.587 + image[..., 2] * 0.114
 
@@ -2353,7 +2376,7 @@ class TPSBaseline(TryOnModel):
         # (The parse's hair spilt down the neck's sides and the shoulders' outline would stay over a new top: a strap,
         # the old top's rib, a dark band beside the neck.)
         if category != "lower":
-            parse = _hair_spill(parse, person, sw)
+            parse = _top_coloured_hair(_hair_spill(parse, person, sw), person)
         yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
         xx += 0.5
         yy += 0.5
