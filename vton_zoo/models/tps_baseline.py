@@ -2035,7 +2035,7 @@ def _hair_spill(parse: np.ndarray, person: np.ndarray, sw: float) -> np.ndarray:
 def _top_coloured_hair(parse: np.ndarray, person: np.ndarray) -> np.ndarray:
     """``parse`` with the hair below the chin that has the top's colour, where that colour is clearly not the hair's
     (a navy strap the parse took for hair beside a shaded neck), given to the top. Told by chroma, which shading
-    leaves alone; black hair over a black top is left as it is."""
+    leaves alone; so only for a coloured top (hair over a black, white or grey one is left as it is)."""
     face, hair, top = parse == labels.FACE, parse == labels.HAIR, parse == labels.UPPER_GARMENT
     if not face.any() or top.sum() < 30:
         return parse
@@ -2047,7 +2047,8 @@ def _top_coloured_hair(parse: np.ndarray, person: np.ndarray) -> np.ndarray:
     cb, cr = _chroma(person)
     top_c = np.array([np.median(cb[top]), np.median(cr[top])])
     hair_c = np.array([np.median(cb[high]), np.median(cr[high])])
-    if float(np.hypot(*(top_c - hair_c))) <= 0.04:
+    # (A coloured top only: a black, white or grey one has no chroma to tell it by from dark or greying hair.)
+    if float(np.hypot(*top_c)) <= 0.03 or float(np.hypot(*(top_c - hair_c))) <= 0.04:
         return parse
     to_top = np.hypot(cb - top_c[0], cr - top_c[1])
     like_top = low & (to_top < 0.03) & (to_top < np.hypot(cb - hair_c[0], cr - hair_c[1]))
