@@ -1210,3 +1210,22 @@ def test_no_navy_strap_left_where_the_parse_saw_hair():
     left = zone & (np.hypot(out_cb - navy[0], out_cr - navy[1]) < 0.03) & (out.mean(-1) < 0.4)
     log.info("navy pixels above the new top's shoulders: %d", left.sum())
     assert left.sum() <= 40, left.sum()
+
+
+
+def test_hair_over_a_black_top_is_kept():
+    """An off-shoulder top on a woman with brown hair over a black camisole: her hair below the chin (as the model
+    reads it: not the thin bands the parse spilt along her shoulders) stays as it is. The rule that gives
+    top-coloured "hair" to the top fired on the camisole's black, which by chroma is any dark strand's colour, and
+    cut strands at her left shoulder (260 hair pixels changed; now none)."""
+    from vton_zoo.models.tps_baseline import _hair_spill
+
+    result = _tryon("05997_00.jpg", "02305_00.jpg")
+    person_px, out, _, parse, k, sw = _arrays(result)
+    yy = np.mgrid[0:parse.shape[0], 0:parse.shape[1]][0]
+    chin = np.flatnonzero((parse == labels.FACE).any(1)).max()
+    hair = (_hair_spill(parse, person_px, sw) == labels.HAIR) & (yy > chin)
+    changed = hair & (np.abs(out - person_px).max(-1) > 0.02)
+    log.info("hair below the chin: %d pixels, %d changed", hair.sum(), changed.sum())
+    assert hair.sum() >= 200
+    assert changed.sum() <= 5, changed.sum()
