@@ -97,6 +97,8 @@ SLEEVE_ROUND = 0.18
 SLEEVE_FADE = 0.04
 #: Sleeves whose length on the arm (from the shoulder's top) reaches this share of the arm are long: to the wrists.
 LONG_SLEEVE = 0.75
+#: The hem row's width is measured this far (a fraction of the garment's armpit-to-hem length) above its hem.
+HEM_EDGES_ABOVE = 0.06
 
 
 @dataclass
@@ -1468,8 +1470,11 @@ def _upper_layers(garment_mask: np.ndarray, garment: np.ndarray, body: _Body, ou
     # Armpits, then rows down to the hem, five points across each.
     pairs += [(g_armpit[0], p_armpit[0]), (g_armpit[1], p_armpit[1])]
     g_rows = np.linspace(g_arm_y, g_bottom, 6)[1:]
+    # (The hem row's width from a little above the hem: a curved or rounded hem's last rows are narrow, and mapped
+    # across the whole body there they stretched a sliver of the fabric into streaks.)
+    g_hem_edges_y = g_bottom - HEM_EDGES_ABOVE * (g_bottom - g_arm_y)
     for g_y in [g_arm_y, *g_rows]:
-        g_left, g_right = garment_edges(g_y)
+        g_left, g_right = garment_edges(min(g_y, g_hem_edges_y))
         p_y = person_y(g_y)
         p_left, p_right = person_edges(p_y, g_left, g_right)
         if g_y == g_arm_y:
