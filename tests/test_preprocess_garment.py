@@ -536,3 +536,29 @@ def test_garment_mask_leaves_out_the_drop_shadow_under_the_hem(shared_dir, name)
     grey = float(((pixels.max(1) - pixels.min(1)) < 12).mean())
     assert band.sum() > 1000
     assert grey < 0.1, grey
+
+
+def test_drop_shadow_left_out_on_a_drawn_shot():
+    """A drawn product shot: a red garment on white with a soft grey shadow under its hem and along its right side.
+    The mask ends at the fabric (the shadow's band is not the garment); a grey garment's own edge is left alone; an
+    empty mask stays empty."""
+    from vton_zoo.preprocess.garment import _without_drop_shadow
+
+    height, width = 512, 384
+    image = np.full((height, width, 3), 250, np.uint8)
+    image[80:400, 100:280] = (200, 30, 40)
+    for step in range(1, 6):  # the shadow: grey, fading out into the backdrop
+        level = 150 + step * 16
+        image[400 + step - 1, 100:280 + step] = level
+        image[80 + step:400 + step, 280 + step - 1] = level
+    mask = garment_mask(image)
+    fabric = np.zeros((height, width), bool)
+    fabric[80:400, 100:280] = True
+    assert (mask & fabric).sum() >= 0.97 * fabric.sum()
+    assert (mask & ~fabric).sum() <= 0.01 * fabric.sum(), (mask & ~fabric).sum()
+    # (A grey garment: its edge may be its own, the same colour as a shadow.)
+    grey = image.copy()
+    grey[80:400, 100:280] = (160, 160, 160)
+    assert (garment_mask(grey) & ~fabric).sum() > 0.02 * fabric.sum()
+    empty = np.zeros((height, width), bool)
+    assert not _without_drop_shadow(empty, image.astype(np.float32), np.array([250.0, 250, 250]), 1).any()

@@ -295,6 +295,8 @@ SHADOW_FABRIC_SPREAD = 40.0
 def _without_drop_shadow(mask: np.ndarray, pixels: np.ndarray, background: np.ndarray, unit: int) -> np.ndarray:
     """``mask`` without the soft grey shadow a product shot has beside a coloured garment (the threshold takes in its
     darker part: worn, it was a grey line under the hem and along the sleeves)."""
+    if not mask.any():
+        return mask
     red, green, blue = pixels[..., 0], pixels[..., 1], pixels[..., 2]  # (channel by channel: fast reductions)
     spread = np.maximum(np.maximum(red, green), blue) - np.minimum(np.minimum(red, green), blue)
     level = (red + green + blue) / 3.0
