@@ -2711,10 +2711,10 @@ class TPSBaseline(TryOnModel):
             middle = covered[:, max(0, centre - int(0.2 * sw)): centre + int(0.2 * sw) + 1].mean(1) > 0.5
             hem_rows = np.flatnonzero(middle)
             if len(hem_rows):
-                spread = old_lower & (yy <= hem_rows.max())
-                runs, _ = ndimage.label(covered | spread, structure=[[0, 0, 0], [1, 1, 1], [0, 0, 0]])
+                hip_rows = old_lower & (yy <= hem_rows.max())
+                runs, _ = ndimage.label(covered | hip_rows, structure=[[0, 0, 0], [1, 1, 1], [0, 0, 0]])
                 touching = np.unique(runs[covered])
-                hips = spread & ~covered & np.isin(runs, touching[touching > 0])
+                hips = hip_rows & ~covered & np.isin(runs, touching[touching > 0])
                 if hips.any():
                     warped[hips] = _nearest(warped, covered, hips, max(2, int(round(0.04 * sw))))
                     alpha[hips] = 1.0
