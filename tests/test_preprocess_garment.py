@@ -562,3 +562,15 @@ def test_drop_shadow_left_out_on_a_drawn_shot():
     assert (garment_mask(grey) & ~fabric).sum() > 0.02 * fabric.sum()
     empty = np.zeros((height, width), bool)
     assert not _without_drop_shadow(empty, image.astype(np.float32), np.array([250.0, 250, 250]), 1).any()
+
+
+def test_garment_mask_leaves_out_the_backdrops_shading_at_the_image_border(shared_dir):
+    """A white T-shirt on a backdrop that darkens towards the left edge of the shot: the darker backdrop there is not
+    the garment (before: a block of it, joined to the T-shirt's side, was in the mask out to the image's edge and
+    was worn as a grey bump at the T-shirt's side; 84 mask pixels on the left border, now none)."""
+    path = shared_dir / "samples/real/garment/048554_1.jpg"
+    if not path.exists():
+        pytest.skip(f"the development garments are not in {path.parent}")
+    mask = garment_mask(np.asarray(Image.open(path).convert("RGB")))
+    assert mask.sum() > 0.1 * mask.size
+    assert mask[:, 0].sum() == 0 and mask[:, -1].sum() == 0, (mask[:, 0].sum(), mask[:, -1].sum())

@@ -262,6 +262,7 @@ def garment_mask(image: object) -> np.ndarray:
     mask = _refine_edges(region, distance, threshold, unit, keep=pale)
     mask = _close_stripes(mask)
     mask = _without_drop_shadow(mask, pixels, background, unit)
+    mask = _without_border_shading(mask, pixels, background, distance, threshold)
     border = np.concatenate([mask[0], mask[-1], mask[:, 0], mask[:, -1]])
     if border.mean() > 0.25:
         logger.warning(
@@ -332,6 +333,34 @@ def _without_drop_shadow(mask: np.ndarray, pixels: np.ndarray, background: np.nd
     if not long_pieces:
         return mask
     return _main_components(mask & ~np.isin(pieces, long_pieces))
+
+
+#: The backdrop darkening towards the shot's edge (a vignette, a light's fall-off) crosses the threshold there: pale
+#: grey pieces of the mask darker than the backdrop (within ``BORDER_SHADING_DISTANCE`` thresholds of it, channels
+#: within ``SHADOW_GREY`` of each other) that reach the image border are the backdrop.
+BORDER_SHADING_DISTANCE = 3.0
+
+
+def _without_border_shading(mask: np.ndarray, pixels: np.ndarray, background: np.ndarray, distance: np.ndarray,
+                            threshold: float) -> np.ndarray:
+    """``mask`` without the backdrop's shading at the image border, joined to the garment (worn, it was a grey bump at
+    a white T-shirt's side). Shading is darker than the backdrop: a white garment beside it is lighter."""
+    border = np.zeros_like(mask)
+    border[0], border[-1], border[:, 0], border[:, -1] = True, True, True, True
+    if not (mask & border).any():
+        return mask
+    red, green, blue = pixels[..., 0], pixels[..., 1], pixels[..., 2]
+    spread = np.maximum(np.maximum(red, green), blue) - np.minimum(np.minimum(red, green), blue)
+    backdrop = np.asarray(background, np.float32)
+    darker = (red + green + blue) < backdrop[..., 0] + backdrop[..., 1] + backdrop[..., 2]
+    shading = mask & (distance < BORDER_SHADING_DISTANCE * threshold) & (spread < SHADOW_GREY) & darker
+    pieces, _ = ndi.label(shading)
+    at_border = np.unique(pieces[shading & border])
+    at_border = at_border[at_border > 0]
+    if at_border.size == 0:
+        return mask
+    out = mask & ~np.isin(pieces, at_border)
+    return _main_components(out) if out.any() else mask
 
 
 def _working_copy(rgb: np.ndarray) -> np.ndarray:
