@@ -293,20 +293,26 @@ SHADOW_MIN_LENGTH = 12  # units along the edge
 SHADOW_FABRIC_SPREAD = 40.0
 
 
+def _spread_and_levels(pixels: np.ndarray, background: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per pixel: the spread of its channels (0 for a grey), its level (their mean) and the backdrop's level there.
+    Channel by channel: numpy's reductions over a 3-wide last axis are slow."""
+    red, green, blue = pixels[..., 0], pixels[..., 1], pixels[..., 2]
+    spread = np.maximum(np.maximum(red, green), blue) - np.minimum(np.minimum(red, green), blue)
+    backdrop = np.asarray(background, np.float32)
+    return spread, (red + green + blue) / 3.0, (backdrop[..., 0] + backdrop[..., 1] + backdrop[..., 2]) / 3.0
+
+
 def _without_drop_shadow(mask: np.ndarray, pixels: np.ndarray, background: np.ndarray, unit: int) -> np.ndarray:
     """``mask`` without the soft grey shadow a product shot has beside a coloured garment (the threshold takes in its
     darker part: worn, it was a grey line under the hem and along the sleeves)."""
     if not mask.any():
         return mask
-    red, green, blue = pixels[..., 0], pixels[..., 1], pixels[..., 2]  # (channel by channel: fast reductions)
-    spread = np.maximum(np.maximum(red, green), blue) - np.minimum(np.minimum(red, green), blue)
-    level = (red + green + blue) / 3.0
+    spread, level, backdrop_level = _spread_and_levels(pixels, background)
     grey = (spread < SHADOW_GREY) & (level > SHADOW_FLOOR)
     if float(grey[mask].mean()) > SHADOW_MAX_GREY_SHARE:
         return mask
     # (A soft shadow on a light backdrop: clearly darker than it, never near black; black fabric is grey too.)
-    backdrop = np.asarray(background, np.float32)
-    darker = level < (backdrop[..., 0] + backdrop[..., 1] + backdrop[..., 2]) / 3.0 - SHADOW_DEPTH
+    darker = level < backdrop_level - SHADOW_DEPTH
     reach = SHADOW_REACH * unit
     # The backdrop below or beside, within the reach.
     beside = ndi.maximum_filter1d((~mask).astype(np.uint8), 2 * reach + 1, axis=1) > 0
@@ -349,10 +355,8 @@ def _without_border_shading(mask: np.ndarray, pixels: np.ndarray, background: np
     border[0], border[-1], border[:, 0], border[:, -1] = True, True, True, True
     if not (mask & border).any():
         return mask
-    red, green, blue = pixels[..., 0], pixels[..., 1], pixels[..., 2]
-    spread = np.maximum(np.maximum(red, green), blue) - np.minimum(np.minimum(red, green), blue)
-    backdrop = np.asarray(background, np.float32)
-    darker = (red + green + blue) < backdrop[..., 0] + backdrop[..., 1] + backdrop[..., 2]
+    spread, level, backdrop_level = _spread_and_levels(pixels, background)
+    darker = level < backdrop_level
     shading = mask & (distance < BORDER_SHADING_DISTANCE * threshold) & (spread < SHADOW_GREY) & darker
     pieces, _ = ndi.label(shading)
     at_border = np.unique(pieces[shading & border])
