@@ -2341,6 +2341,7 @@ def _skin_colour(person: np.ndarray, parse: np.ndarray, skin_pixels: np.ndarray)
 # --- the model -------------------------------------------------------------------------------------------------------
 
 
+
 class TPSBaseline(TryOnModel):
     """Weight-free try-on: garment parts mapped along the pose's bones into the body's outline, shaded, composited."""
 
@@ -2744,6 +2745,43 @@ class TPSBaseline(TryOnModel):
         # (Not around the shoulders: skin there, bared by the old top's wide neckline, goes under the new one.)
         shoulders_y = float(np.mean([s[1] for s in body.shoulder])) + 0.3 * sw
         bare_arms = np.isin(parse, labels.ARM_LABELS) & ~old_upper & (sleeves < 0.5) & (yy > shoulders_y)
+        if category != "lower" and bare_arms.any() and (alpha > 0.5).any():
+            # A gap of the old top a few pixels wide between the new top's side and a bare arm beside it is the
+            # top's: made up as skin, it showed as specks and notches of skin along the arm. So are the pixels in the
+            # old top's colour the parse gave the arm's edge beside it (its ragged edge: a white top's blended rim).
+            covered = alpha > 0.5
+            oldish = old.copy()
+            if old.sum() >= 30 and face.sum() >= 30:
+                tone = np.median(person[old], axis=0)
+                if np.linalg.norm(tone - np.median(person[face], axis=0)) > 0.25:
+                    oldish |= _dilate(old, 3) & (np.linalg.norm(person - tone, axis=2) < 0.2)
+            arm_itself = bare_arms & ~oldish
+            # (Nor is a speck or a one-pixel line of "arm" there the arm: the parse's ragged edge.)
+            opened = _dilate(~_dilate(~arm_itself, 1), 1)
+            pieces, count = ndimage.label(opened)
+            if count:
+                sizes = np.bincount(pieces.ravel(), minlength=count + 1)
+                opened &= (sizes >= max(20, 0.002 * sw * sw))[pieces]
+            oldish |= arm_itself & ~opened
+            arm_itself = opened
+            bare_arms &= ~(oldish & covered)  # (what the new top covers there, it covers)
+            reach = 0.04 * sw
+            # (Beside the torso, below the new sleeves: at a sleeve's end the arm goes on from under it.)
+            sleeve_rows = np.flatnonzero((sleeves > 0.5).any(1))
+            below = yy > max(shoulders_y, float(sleeve_rows.max()) + 0.05 * sw if len(sleeve_rows) else 0.0)
+            gap = (oldish & ~covered & ~keep & below & (_edt(~covered) <= reach) & (_edt(~arm_itself) <= reach))
+            if gap.any():
+                # (Between the two across: the top on one side, the arm on the other; not the old sleeve's end below
+                # a new one, over the arm.)
+                box = ndimage.find_objects(_dilate(gap, int(reach) + 2).astype(np.uint8))[0]
+                _, (_, top_x) = ndimage.distance_transform_edt(~covered[box], return_indices=True)
+                _, (_, arm_x) = ndimage.distance_transform_edt(~arm_itself[box], return_indices=True)
+                here_x = xx[box]
+                gap[box] &= (here_x - top_x) * (arm_x - here_x) > 0
+            if gap.any():
+                bare_arms &= ~gap
+                warped[gap] = _nearest(warped, covered, gap, max(2, int(round(0.02 * sw))))
+                alpha[gap] = 1.0
         alpha = np.where(keep | bare_arms, 0.0, alpha)
         alpha = np.clip(_blur(alpha, 0.6) * 1.1, 0, 1) * (alpha > 0.02)  # soft 1 px edge
 
@@ -2779,7 +2817,31 @@ class TPSBaseline(TryOnModel):
             off = np.linalg.norm(here - (back + t[..., None] * span), axis=2)
             blend = (off < 0.04) & (t > 0.15) & (np.linalg.norm(span, axis=2) > 0.2)
             rim[box] |= near[box] & blend
+        # The same on the neck: a pixel within two of the old garment whose colour is a blend of the garment's edge
+        # there and the neck's skin a little further up (a dark neckline's anti-aliased edge). Kept, it drew the old
+        # neckline as a thin grey line above the skin made up below it. (Not on the arms: there the made-up limb's
+        # own tone would take the place of the arm's edge.)
+        skin_blend = np.zeros(size, bool)
+        skin_side = _dilate(old, 2) & ~old & (parse == labels.NECK)
+        if skin_side.any():
+            box = ndimage.find_objects(_dilate(skin_side, 4).astype(np.uint8))[0]
+            _, (rows, cols) = ndimage.distance_transform_edt(~old[box], return_indices=True)
+            edge_colour = person[box][rows, cols]
+            beyond = (parse[box] == labels.NECK) & ~_dilate(old, 3)[box]
+            if beyond.any():
+                _, (rows, cols) = ndimage.distance_transform_edt(~beyond, return_indices=True)
+                here, skin_colour = person[box], person[box][rows, cols]
+                span = edge_colour - skin_colour
+                t = np.clip(((here - skin_colour) * span).sum(2) / np.maximum((span * span).sum(2), 1e-6), 0.0, 1.0)
+                off = np.linalg.norm(here - (skin_colour + t[..., None] * span), axis=2)
+                blend = (off < 0.05) & (t > 0.05) & (np.linalg.norm(span, axis=2) > 0.2)
+                skin_blend[box] = skin_side[box] & blend
+                rim |= skin_blend
         rim &= ~np.isin(parse, (labels.FACE, labels.HAIR, *labels.HAND_LABELS))
+        if category != "lower":
+            # (Nor the photo's bare arm beside the old top, along the arm's bones: made up there, a column of the
+            # made-up arm's shaded inner side ran along the real arm's edge.)
+            rim &= ~(bare_arms & arm_zone)
         uncovered = (old | rim) & (alpha < 0.98) & ~keep
         # (Its outline smoothed a little, only ever growing: the parse's steps make a torn edge, and the old garment's
         # own edge half blended in would stay as a line.)
@@ -2787,7 +2849,7 @@ class TPSBaseline(TryOnModel):
         # show as a staircase between two skins.
         real_skin = _dilate(np.isin(parse, skin_labels) & ~old, 3)
         replaced = np.maximum(_smooth_outline(uncovered.astype(np.float32), max(1.0, 0.012 * sw)),
-                              uncovered & ~real_skin) * ~keep
+                              uncovered & (~real_skin | skin_blend)) * ~keep
         uncovered = replaced > 0.02
         torso_body = np.zeros(size, bool)
         rows = np.arange(height)
