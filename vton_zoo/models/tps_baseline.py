@@ -2061,6 +2061,28 @@ def _top_coloured_hair(parse: np.ndarray, person: np.ndarray) -> np.ndarray:
     return np.where(like_top, labels.UPPER_GARMENT, parse).astype(parse.dtype)
 
 
+def _unlike_hair(parse: np.ndarray, person: np.ndarray) -> np.ndarray:
+    """``parse`` with the hair below the chin in a colour that is neither the hair's (above the chin) nor the
+    skin's, a clearly coloured one (a red ribbed collar the parse took for hair), given to the top. Told by chroma:
+    dark, grey and greying hair has little, and the hair's own colour (dyed, red, blonde) is the reference."""
+    face, hair = parse == labels.FACE, parse == labels.HAIR
+    if face.sum() < 30:
+        return parse
+    rows = np.arange(parse.shape[0])[:, None]
+    chin = int(face.any(1).nonzero()[0].max())
+    high, low = hair & (rows < chin), hair & (rows > chin)
+    if high.sum() < 30 or low.sum() < 10:
+        return parse
+    cb, cr = _chroma(person)
+    hair_c = np.array([np.median(cb[high]), np.median(cr[high])])
+    spread = max(1.4826 * float(np.median(np.hypot(cb[high] - hair_c[0], cr[high] - hair_c[1]))), 0.02)
+    skin_c = np.array([np.median(cb[face]), np.median(cr[face])])
+    unlike = (low & (np.hypot(cb - hair_c[0], cr - hair_c[1]) > max(0.08, 3.0 * spread))
+              & (np.hypot(cb - skin_c[0], cr - skin_c[1]) > 0.08) & (np.hypot(cb, cr) > 0.08))
+    unlike = _dilate(~_dilate(~unlike, 1), 1) & low  # (no speckle)
+    return np.where(unlike, labels.UPPER_GARMENT, parse).astype(parse.dtype)
+
+
 def _luminance(image: np.ndarray) -> np.ndarray:
     return image[..., 0] * 0.299 + image[..., 1] * 0.587 + image[..., 2] * 0.114
 
@@ -2383,7 +2405,7 @@ class TPSBaseline(TryOnModel):
         # (The parse's hair spilt down the neck's sides and the shoulders' outline would stay over a new top: a strap,
         # the old top's rib, a dark band beside the neck.)
         if category != "lower":
-            parse = _top_coloured_hair(_hair_spill(parse, person, sw), person)
+            parse = _unlike_hair(_top_coloured_hair(_hair_spill(parse, person, sw), person), person)
         yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
         xx += 0.5
         yy += 0.5
@@ -2501,6 +2523,11 @@ class TPSBaseline(TryOnModel):
                 neck = (parse == labels.NECK) & (yy > float(face.any(1).nonzero()[0].max()))
                 collar_like = neck & ~_skin_chroma(person, face | hands)
                 old_upper |= _dilate(~_dilate(~collar_like, 2), 2) & neck
+                # (A thin rib is a collar too where its colour is vivid, far from the skin's: a red one.)
+                cb, cr = _chroma(person)
+                skin_c = np.array([np.median(cb[face]), np.median(cr[face])])
+                vivid = neck & (np.hypot(cb - skin_c[0], cr - skin_c[1]) > 0.08) & (np.hypot(cb, cr) > 0.08)
+                old_upper |= _dilate(~_dilate(~vivid, 1), 1) & neck
         # Bare skin the parse took for the top (a bare shoulder beside a strap, the chest in a deep V, whole bare arms
         # when the parse's top took the skin's colours): where the top is not skin-coloured, pieces of old top with
         # the face's skin colour, smooth, joined to the skin around (neck, arms, face, hands), are skin and stay as
