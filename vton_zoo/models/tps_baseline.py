@@ -1910,7 +1910,10 @@ def push_pull_fill(image: torch.Tensor, known: torch.Tensor) -> torch.Tensor:
         levels.append((F.avg_pool2d(value[None], 2, ceil_mode=True)[0],
                        F.avg_pool2d(weight[None], 2, ceil_mode=True)[0]))
     value, weight = levels[-1]
-    estimate = value / weight.clamp_min(1e-6)
+    # (A cell of the coarsest level with no known pixel takes the mean of all the known ones, not 0: black blended in
+    # far from them.)
+    mean = (image * known).sum((-2, -1), keepdim=True) / known.sum().clamp_min(1e-6)
+    estimate = torch.where(weight > 1e-6, value / weight.clamp_min(1e-6), mean)
     for value, weight in reversed(levels[:-1]):
         upsampled = F.interpolate(estimate[None], size=value.shape[-2:], mode="bilinear", align_corners=False)[0]
         confidence = weight.clamp(0, 1)
@@ -1930,7 +1933,9 @@ def _fill(image: np.ndarray, known: np.ndarray, factor: int = 4) -> np.ndarray:
         value, weight = levels[-1]
         levels.append((_halve(value), _halve(weight)))
     value, weight = levels[-1]
-    estimate = value / np.maximum(weight, 1e-6)[..., None]
+    # (A cell of the coarsest level with no known pixel takes the mean of all the known ones, as in push_pull_fill.)
+    mean = image[known].mean(0) if known.any() else np.zeros(image.shape[-1], np.float32)
+    estimate = np.where((weight > 1e-6)[..., None], value / np.maximum(weight, 1e-6)[..., None], mean)
     for value, weight in reversed(levels[:-1]):
         upsampled = _resize(estimate, weight.shape)
         confidence = np.clip(weight * (4.0 if value is levels[0][0] else 1.0), 0, 1)[..., None]
@@ -2361,6 +2366,7 @@ def _skin_colour(person: np.ndarray, parse: np.ndarray, skin_pixels: np.ndarray)
 
 
 # --- the model -------------------------------------------------------------------------------------------------------
+
 
 
 
