@@ -2370,6 +2370,7 @@ def _skin_colour(person: np.ndarray, parse: np.ndarray, skin_pixels: np.ndarray)
 
 
 
+
 class TPSBaseline(TryOnModel):
     """Weight-free try-on: garment parts mapped along the pose's bones into the body's outline, shaded, composited."""
 
@@ -2524,6 +2525,23 @@ class TPSBaseline(TryOnModel):
                 # (A sleeve is wide; the shadowed edge of a bare arm, a thin line, is no sleeve.)
                 sleeve_like = arm_pixels & not_skin
                 old_upper |= _dilate(~_dilate(~sleeve_like, 2), 2) & arm_pixels
+                # (A strip of the old top in shadow beside the arm is thin, and a shaded yellow has nearly the chroma
+                # of brown skin; but not its hue (the angle of the chroma, which shading leaves alone): arm pixels
+                # joined to the old top, in its hue rather than the skin's, are the old top.)
+                cb, cr = _chroma(person)
+                hue = np.arctan2(cr, cb)
+                top_hue = np.angle(np.mean(np.exp(1j * hue[old_upper])))
+                skin_hue = np.angle(np.mean(np.exp(1j * hue[face])))
+
+                def apart(a, b):  # (degrees between two hues, round the circle)
+                    return np.degrees(np.abs(np.angle(np.exp(1j * (a - b)))))
+
+                if apart(top_hue, skin_hue) > 15.0 and float(np.median(np.hypot(cb, cr)[old_upper])) > 0.08:
+                    hued = (arm_pixels & (apart(hue, top_hue) + 5.0 < apart(hue, skin_hue))
+                            & (np.hypot(cb, cr) > 0.05))
+                    near_top = _dilate(old_upper, max(2, int(round(0.05 * sw))))
+                    joined = ndimage.binary_propagation(old_upper & _dilate(hued, 1), mask=hued | old_upper)
+                    old_upper |= joined & hued & near_top
                 # The same for the neck: a collar the parse took for skin (a red rib) is the old top's; a thin
                 # necklace is no collar.
                 neck = (parse == labels.NECK) & (yy > float(face.any(1).nonzero()[0].max()))
