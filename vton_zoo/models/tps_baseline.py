@@ -2081,11 +2081,26 @@ def _unlike_hair(parse: np.ndarray, person: np.ndarray) -> np.ndarray:
     cb, cr = _chroma(person)
     hair_c = np.array([np.median(cb[high]), np.median(cr[high])])
     spread = max(1.4826 * float(np.median(np.hypot(cb[high] - hair_c[0], cr[high] - hair_c[1]))), 0.02)
-    skin_c = np.array([np.median(cb[face]), np.median(cr[face])])
-    unlike = (low & (np.hypot(cb - hair_c[0], cr - hair_c[1]) > max(0.08, 3.0 * spread))
-              & (np.hypot(cb - skin_c[0], cr - skin_c[1]) > 0.08) & (np.hypot(cb, cr) > 0.08))
+    unlike = low & (np.hypot(cb - hair_c[0], cr - hair_c[1]) > max(0.08, 3.0 * spread)) & _vivid(cb, cr, face)
     unlike = _dilate(~_dilate(~unlike, 1), 1) & low  # (no speckle)
     return np.where(unlike, labels.UPPER_GARMENT, parse).astype(parse.dtype)
+
+
+def _vivid(cb: np.ndarray, cr: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """Pixels of a clear colour (chroma ``cb``, ``cr`` over 0.08) far (over 0.08) from the median chroma of the
+    ``reference`` pixels (the face's skin): a red rib, not skin lit or in shade, nor grey."""
+    median = np.array([np.median(cb[reference]), np.median(cr[reference])])
+    return (np.hypot(cb - median[0], cr - median[1]) > 0.08) & (np.hypot(cb, cr) > 0.08)
+
+
+def _on_segment(here: np.ndarray, start: np.ndarray, end: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Where each colour of ``here`` lies on the segment from ``start`` to ``end`` (per pixel, ``(H, W, 3)`` each):
+    the fraction ``t`` along it (0-1), the distance ``off`` from it, and the segment's length: a blend of the two
+    colours (an anti-aliased edge) is on it."""
+    span = end - start
+    t = np.clip(((here - start) * span).sum(2) / np.maximum((span * span).sum(2), 1e-6), 0.0, 1.0)
+    off = np.linalg.norm(here - (start + t[..., None] * span), axis=2)
+    return t, off, np.linalg.norm(span, axis=2)
 
 
 def _luminance(image: np.ndarray) -> np.ndarray:
@@ -2528,7 +2543,7 @@ class TPSBaseline(TryOnModel):
                 # (A strip of the old top in shadow beside the arm is thin, and a shaded yellow has nearly the chroma
                 # of brown skin; but not its hue (the angle of the chroma, which shading leaves alone): arm pixels
                 # joined to the old top, in its hue rather than the skin's, are the old top.)
-                cb, cr = _chroma(person)
+                cb, cr = _chroma(person)  # (used again for the neck below)
                 hue = np.arctan2(cr, cb)
                 top_hue = np.angle(np.mean(np.exp(1j * hue[old_upper])))
                 skin_hue = np.angle(np.mean(np.exp(1j * hue[face])))
@@ -2548,9 +2563,7 @@ class TPSBaseline(TryOnModel):
                 collar_like = neck & ~_skin_chroma(person, face | hands)
                 old_upper |= _dilate(~_dilate(~collar_like, 2), 2) & neck
                 # (A thin rib is a collar too where its colour is vivid, far from the skin's: a red one.)
-                cb, cr = _chroma(person)
-                skin_c = np.array([np.median(cb[face]), np.median(cr[face])])
-                vivid = neck & (np.hypot(cb - skin_c[0], cr - skin_c[1]) > 0.08) & (np.hypot(cb, cr) > 0.08)
+                vivid = neck & _vivid(cb, cr, face)
                 old_upper |= _dilate(~_dilate(~vivid, 1), 1) & neck
         # Bare skin the parse took for the top (a bare shoulder beside a strap, the chest in a deep V, whole bare arms
         # when the parse's top took the skin's colours): where the top is not skin-coloured, pieces of old top with
@@ -2861,13 +2874,8 @@ class TPSBaseline(TryOnModel):
         if near.any() and old.any():
             box = ndimage.find_objects(_dilate(near, 3).astype(np.uint8))[0]
             _, (rows, cols) = ndimage.distance_transform_edt(~old[box], return_indices=True)
-            edge_colour = person[box][rows, cols]
-            here, back = person[box], backdrop[box]
-            span = edge_colour - back
-            t = np.clip(((here - back) * span).sum(2) / np.maximum((span * span).sum(2), 1e-6), 0.0, 1.0)
-            off = np.linalg.norm(here - (back + t[..., None] * span), axis=2)
-            blend = (off < 0.04) & (t > 0.15) & (np.linalg.norm(span, axis=2) > 0.2)
-            rim[box] |= near[box] & blend
+            t, off, length = _on_segment(person[box], backdrop[box], person[box][rows, cols])
+            rim[box] |= near[box] & (off < 0.04) & (t > 0.15) & (length > 0.2)
         # The same on the neck: a pixel within two of the old garment whose colour is a blend of the garment's edge
         # there and the neck's skin a little further up (a dark neckline's anti-aliased edge). Kept, it drew the old
         # neckline as a thin grey line above the skin made up below it. (Not on the arms: there the made-up limb's
@@ -2881,12 +2889,8 @@ class TPSBaseline(TryOnModel):
             beyond = (parse[box] == labels.NECK) & ~_dilate(old, 3)[box]
             if beyond.any():
                 _, (rows, cols) = ndimage.distance_transform_edt(~beyond, return_indices=True)
-                here, skin_colour = person[box], person[box][rows, cols]
-                span = edge_colour - skin_colour
-                t = np.clip(((here - skin_colour) * span).sum(2) / np.maximum((span * span).sum(2), 1e-6), 0.0, 1.0)
-                off = np.linalg.norm(here - (skin_colour + t[..., None] * span), axis=2)
-                blend = (off < 0.05) & (t > 0.05) & (np.linalg.norm(span, axis=2) > 0.2)
-                skin_blend[box] = skin_side[box] & blend
+                t, off, length = _on_segment(person[box], person[box][rows, cols], edge_colour)
+                skin_blend[box] = skin_side[box] & (off < 0.05) & (t > 0.05) & (length > 0.2)
                 rim |= skin_blend
         rim &= ~np.isin(parse, (labels.FACE, labels.HAIR, *labels.HAND_LABELS))
         if category != "lower":
