@@ -2507,6 +2507,19 @@ class TPSBaseline(TryOnModel):
                 density = _colour_density(person, above)
                 feet &= ~(cuffs & (density[_colour_bins(person)] > 8.0 / 4096))
         old_lower = lower & ~legs_skin & ~feet
+        # The back of a hand over the lower garment (a hand hanging over a skirt) is the hand's: the parse may give it
+        # to the garment behind it and only the fingers to the hand, and replaced, the fingers hung below a gap. Smooth
+        # skin of the face's and the hands' colours joined to a hand, within a tenth of the shoulder width of it.
+        hand_skin = np.zeros(size, bool)
+        if hands.sum() >= 10 and face.sum() >= 30 and lower.sum() >= 30:
+            candidate = lower & _dilate(hands, max(2, int(round(0.1 * sw)))) & _skin_likeness(person, face | hands)
+            # (Not the garment's own colour: a white dress has the chroma of pale skin, none, but skin has some.)
+            cb, cr = _chroma(person)
+            candidate &= (np.linalg.norm(person - np.median(person[lower], axis=0), axis=2) > 0.15) & (
+                np.hypot(cb, cr) > 0.03)
+            pieces, _ = ndimage.label(candidate | hands)
+            hand_skin = np.isin(pieces, np.unique(pieces[hands])) & candidate
+            old_lower &= ~hand_skin
         # The old top never reaches above the base of the neck (a hair bun read as garment is no top).
         old_upper = (parse == labels.UPPER_GARMENT) & (yy > float(body.neck[1]) - 0.35 * sw) & ~legs_skin
         hair = parse == labels.HAIR
@@ -2795,7 +2808,7 @@ class TPSBaseline(TryOnModel):
             warped[gained] = _nearest(warped, known, gained)
         # Occlusion: face, hair and hands stay in front; bare arms stay in front of the torso unless a sleeve covers
         # them; what the category does not change stays.
-        keep = hair | np.isin(parse, (labels.FACE, *labels.HAND_LABELS)) | sleeve_over_lower
+        keep = hair | np.isin(parse, (labels.FACE, *labels.HAND_LABELS)) | hand_skin | sleeve_over_lower
         if category == "upper":
             keep |= feet
         elif category == "lower":
