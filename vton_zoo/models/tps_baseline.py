@@ -2386,6 +2386,7 @@ def _skin_colour(person: np.ndarray, parse: np.ndarray, skin_pixels: np.ndarray)
 
 
 
+
 class TPSBaseline(TryOnModel):
     """Weight-free try-on: garment parts mapped along the pose's bones into the body's outline, shaded, composited."""
 
@@ -2510,15 +2511,19 @@ class TPSBaseline(TryOnModel):
         # The back of a hand over the lower garment (a hand hanging over a skirt) is the hand's: the parse may give it
         # to the garment behind it and only the fingers to the hand, and replaced, the fingers hung below a gap. Smooth
         # skin of the face's and the hands' colours joined to a hand, within a tenth of the shoulder width of it.
+        face_like = _skin_likeness(person, face)  # (colours of the face's skin; used again below)
         hand_skin = np.zeros(size, bool)
-        if hands.sum() >= 10 and face.sum() >= 30 and lower.sum() >= 30:
-            candidate = lower & _dilate(hands, max(2, int(round(0.1 * sw)))) & _skin_likeness(person, face | hands)
+        near_hands = lower & _dilate(hands, max(2, int(round(0.1 * sw)))) & face_like
+        if hands.sum() >= 10 and near_hands.any():
+            box = ndimage.find_objects(_dilate(near_hands | hands, 1).astype(np.uint8))[0]
+            local = person[box]
+            cb, cr = _chroma(local)
             # (Not the garment's own colour: a white dress has the chroma of pale skin, none, but skin has some.)
-            cb, cr = _chroma(person)
-            candidate &= (np.linalg.norm(person - np.median(person[lower], axis=0), axis=2) > 0.15) & (
-                np.hypot(cb, cr) > 0.03)
-            pieces, _ = ndimage.label(candidate | hands)
-            hand_skin = np.isin(pieces, np.unique(pieces[hands])) & candidate
+            garment_tone = np.median(person[lower][::5], axis=0)
+            candidate = near_hands[box] & (np.linalg.norm(local - garment_tone, axis=2) > 0.15)
+            candidate &= np.hypot(cb, cr) > 0.03
+            pieces, _ = ndimage.label(candidate | hands[box])
+            hand_skin[box] = np.isin(pieces, np.unique(pieces[hands[box]])) & candidate
             old_lower &= ~hand_skin
         # The old top never reaches above the base of the neck (a hair bun read as garment is no top).
         old_upper = (parse == labels.UPPER_GARMENT) & (yy > float(body.neck[1]) - 0.35 * sw) & ~legs_skin
@@ -2539,7 +2544,6 @@ class TPSBaseline(TryOnModel):
         # Sleeves the parse took for bare arms (a grey sweatshirt, sheer black sleeves): arm pixels that are not
         # skin-like and nearer the old top's colour than the face's are the old top.
         arm_pixels = np.isin(parse, labels.ARM_LABELS)
-        face_like = _skin_likeness(person, face)  # (colours of the face's skin; used again below)
         if arm_pixels.any() and old_upper.sum() >= 30 and face.sum() >= 30:
             skin_tone = np.median(person[face], axis=0)
             top_tone = np.median(person[old_upper], axis=0)
