@@ -1277,11 +1277,12 @@ def test_no_line_of_the_old_neckline_above_made_up_skin():
 
 
 def test_no_specks_of_skin_between_a_new_top_and_the_arm_beside_it():
-    """A black T-shirt on a woman in a white tank top, her arms hanging beside her waist: between the new top's side
-    and her arm, a gap of a few pixels of the old top was made up as skin, in specks and notches along the arm's
-    ragged edge, and the arm's own edge beside the old top was made up in the made-up arm's shaded tone. The top now
-    goes on to the arm, and the arm's edge is the photo's: along the arms' edges, below the armpits, few pixels are
-    neither the black top nor the photo's (before: 73 of 5312; now 28)."""
+    """A black T-shirt on a woman in a white tank top, her arms hanging beside her waist: the parse's ragged edge of
+    each arm (bits of the white top's blended rim, specks and one-pixel lines of "arm") was kept in front of the new
+    top or made up as skin, in specks and notches along the arm, and the arm's own edge beside the old top was made
+    up in the made-up arm's shaded tone. The new top now stays in front of what is no arm, and the arm's edge is the
+    photo's: along the arms' edges, below the armpits, few pixels are neither the black top nor the photo's (before:
+    73 of 5312; now 28)."""
     result = _tryon("model_1.png", "03032_00.jpg")
     person_px, out, region, parse, k, sw = _arrays(result)
     yy = np.mgrid[0:parse.shape[0], 0:parse.shape[1]][0]

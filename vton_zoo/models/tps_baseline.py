@@ -1933,8 +1933,9 @@ def _fill(image: np.ndarray, known: np.ndarray, factor: int = 4) -> np.ndarray:
         value, weight = levels[-1]
         levels.append((_halve(value), _halve(weight)))
     value, weight = levels[-1]
-    # (A cell of the coarsest level with no known pixel takes the mean of all the known ones, as in push_pull_fill.)
-    mean = image[known].mean(0) if known.any() else np.zeros(image.shape[-1], np.float32)
+    # (A cell of the coarsest level with no known pixel takes the mean of all the known ones, as in push_pull_fill:
+    # the level's sums, which average the known pixels.)
+    mean = value.sum((0, 1)) / max(float(weight.sum()), 1e-6)
     estimate = np.where((weight > 1e-6)[..., None], value / np.maximum(weight, 1e-6)[..., None], mean)
     for value, weight in reversed(levels[:-1]):
         upsampled = _resize(estimate, weight.shape)
@@ -2561,19 +2562,22 @@ class TPSBaseline(TryOnModel):
                 # of brown skin; but not its hue (the angle of the chroma, which shading leaves alone): arm pixels
                 # joined to the old top, in its hue rather than the skin's, are the old top.)
                 cb, cr = _chroma(person)  # (used again for the neck below)
-                hue = np.arctan2(cr, cb)
-                top_hue = np.angle(np.mean(np.exp(1j * hue[old_upper])))
-                skin_hue = np.angle(np.mean(np.exp(1j * hue[face])))
+
+                def hue_of(where):  # (the mean hue of those pixels, round the circle)
+                    return np.angle(np.mean(np.exp(1j * np.arctan2(cr[where][::4], cb[where][::4]))))
 
                 def apart(a, b):  # (degrees between two hues, round the circle)
                     return np.degrees(np.abs(np.angle(np.exp(1j * (a - b)))))
 
-                if apart(top_hue, skin_hue) > 15.0 and float(np.median(np.hypot(cb, cr)[old_upper])) > 0.08:
-                    hued = (arm_pixels & (apart(hue, top_hue) + 5.0 < apart(hue, skin_hue))
-                            & (np.hypot(cb, cr) > 0.05))
-                    near_top = _dilate(old_upper, max(2, int(round(0.05 * sw))))
+                top_hue, skin_hue = hue_of(old_upper), hue_of(face)
+                candidates = arm_pixels & _dilate(old_upper, max(2, int(round(0.05 * sw)))) & (np.hypot(cb, cr) > 0.05)
+                if (candidates.any() and apart(top_hue, skin_hue) > 15.0
+                        and float(np.median(np.hypot(cb, cr)[old_upper][::4])) > 0.08):
+                    hue = np.arctan2(cr[candidates], cb[candidates])
+                    hued = np.zeros(size, bool)
+                    hued[candidates] = apart(hue, top_hue) + 5.0 < apart(hue, skin_hue)
                     joined = ndimage.binary_propagation(old_upper & _dilate(hued, 1), mask=hued | old_upper)
-                    old_upper |= joined & hued & near_top
+                    old_upper |= joined & hued
                 # The same for the neck: a collar the parse took for skin (a red rib) is the old top's; a thin
                 # necklace is no collar.
                 neck = (parse == labels.NECK) & (yy > float(face.any(1).nonzero()[0].max()))
@@ -2827,42 +2831,25 @@ class TPSBaseline(TryOnModel):
         shoulders_y = float(np.mean([s[1] for s in body.shoulder])) + 0.3 * sw
         bare_arms = np.isin(parse, labels.ARM_LABELS) & ~old_upper & (sleeves < 0.5) & (yy > shoulders_y)
         if category != "lower" and bare_arms.any() and (alpha > 0.5).any():
-            # A gap of the old top a few pixels wide between the new top's side and a bare arm beside it is the
-            # top's: made up as skin, it showed as specks and notches of skin along the arm. So are the pixels in the
-            # old top's colour the parse gave the arm's edge beside it (its ragged edge: a white top's blended rim).
-            covered = alpha > 0.5
-            oldish = old.copy()
+            # Where the new top covers the parse's ragged edge of a bare arm beside it, the top stays in front of what
+            # is no arm there: pixels in the old top's colour (a white top's blended rim), specks and one-pixel lines
+            # of "arm". Kept as the arm, they showed as specks and notches of skin along it.
+            # (Within the arms' box, with room: what lies further from them plays no part.)
+            box = ndimage.find_objects(_dilate(bare_arms, 6).astype(np.uint8))[0]
+            covered = alpha[box] > 0.5
+            oldish = old[box].copy()
             if old.sum() >= 30 and face.sum() >= 30:
-                tone = np.median(person[old], axis=0)
+                tone = np.median(person[old][::4], axis=0)
                 if np.linalg.norm(tone - np.median(person[face], axis=0)) > 0.25:
-                    oldish |= _dilate(old, 3) & (np.linalg.norm(person - tone, axis=2) < 0.2)
-            arm_itself = bare_arms & ~oldish
-            # (Nor is a speck or a one-pixel line of "arm" there the arm: the parse's ragged edge.)
+                    oldish |= _dilate(old[box], 3) & (np.linalg.norm(person[box] - tone, axis=2) < 0.2)
+            arm_itself = bare_arms[box] & ~oldish
             opened = _dilate(~_dilate(~arm_itself, 1), 1)
             pieces, count = ndimage.label(opened)
             if count:
                 sizes = np.bincount(pieces.ravel(), minlength=count + 1)
                 opened &= (sizes >= max(20, 0.002 * sw * sw))[pieces]
             oldish |= arm_itself & ~opened
-            arm_itself = opened
-            bare_arms &= ~(oldish & covered)  # (what the new top covers there, it covers)
-            reach = 0.04 * sw
-            # (Beside the torso, below the new sleeves: at a sleeve's end the arm goes on from under it.)
-            sleeve_rows = np.flatnonzero((sleeves > 0.5).any(1))
-            below = yy > max(shoulders_y, float(sleeve_rows.max()) + 0.05 * sw if len(sleeve_rows) else 0.0)
-            gap = (oldish & ~covered & ~keep & below & (_edt(~covered) <= reach) & (_edt(~arm_itself) <= reach))
-            if gap.any():
-                # (Between the two across: the top on one side, the arm on the other; not the old sleeve's end below
-                # a new one, over the arm.)
-                box = ndimage.find_objects(_dilate(gap, int(reach) + 2).astype(np.uint8))[0]
-                _, (_, top_x) = ndimage.distance_transform_edt(~covered[box], return_indices=True)
-                _, (_, arm_x) = ndimage.distance_transform_edt(~arm_itself[box], return_indices=True)
-                here_x = xx[box]
-                gap[box] &= (here_x - top_x) * (arm_x - here_x) > 0
-            if gap.any():
-                bare_arms &= ~gap
-                warped[gap] = _nearest(warped, covered, gap, max(2, int(round(0.02 * sw))))
-                alpha[gap] = 1.0
+            bare_arms[box] &= ~(oldish & covered)
         alpha = np.where(keep | bare_arms, 0.0, alpha)
         alpha = np.clip(_blur(alpha, 0.6) * 1.1, 0, 1) * (alpha > 0.02)  # soft 1 px edge
 
