@@ -2820,7 +2820,24 @@ class TPSBaseline(TryOnModel):
         if category == "upper":
             keep |= feet
         elif category == "lower":
-            keep |= np.isin(parse, (labels.UPPER_GARMENT, labels.NECK, *labels.ARM_LABELS)) | feet
+            top = parse == labels.UPPER_GARMENT
+            # (But not the old lower garment's top rows the parse gave the top, under its hem: in the old garment's
+            # colour rather than the top's, right above the new garment, they stayed as a line between the two. The
+            # new garment goes on up to the top there.)
+            covered = alpha > 0.5
+            if top.sum() >= 30 and old_lower.sum() >= 30 and covered.any():
+                top_tone = np.median(person[top][::4], axis=0)
+                lower_tone = np.median(person[old_lower][::4], axis=0)
+                if np.linalg.norm(top_tone - lower_tone) > 0.25:
+                    reach = max(2, int(round(0.03 * sw)))
+                    under = top & _dilate(old_lower, reach) & ndimage.maximum_filter1d(
+                        covered.astype(np.uint8), reach, axis=0, origin=-(reach // 2)).astype(bool)
+                    under &= (np.linalg.norm(person - lower_tone, axis=2) < np.linalg.norm(person - top_tone, axis=2))
+                    if under.any():
+                        warped[under] = _nearest(warped, covered, under)
+                        alpha[under] = 1.0
+                        top &= ~under
+            keep |= top | np.isin(parse, (labels.NECK, *labels.ARM_LABELS)) | feet
         else:
             keep |= feet
         sleeves = np.zeros(size, np.float32)
