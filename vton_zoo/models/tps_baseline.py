@@ -2830,13 +2830,20 @@ class TPSBaseline(TryOnModel):
                 lower_tone = np.median(person[old_lower][::4], axis=0)
                 if np.linalg.norm(top_tone - lower_tone) > 0.25:
                     reach = max(2, int(round(0.03 * sw)))
-                    under = top & _dilate(old_lower, reach) & ndimage.maximum_filter1d(
+                    like_lower = top & _dilate(old_lower, reach) & (
+                        np.linalg.norm(person - lower_tone, axis=2) < np.linalg.norm(person - top_tone, axis=2))
+                    under = like_lower & ndimage.maximum_filter1d(
                         covered.astype(np.uint8), reach, axis=0, origin=-(reach // 2)).astype(bool)
-                    under &= (np.linalg.norm(person - lower_tone, axis=2) < np.linalg.norm(person - top_tone, axis=2))
                     if under.any():
                         warped[under] = _nearest(warped, covered, under)
                         alpha[under] = 1.0
-                        top &= ~under
+                    # (Elsewhere, beside the new garment's waist (the old one's waistband rising higher to one side),
+                    # they go with the old garment.)
+                    # (Not the top's edge blended with the backdrop, which is nearer the old garment's grey, too.)
+                    beside = like_lower & ~under & ~_dilate(parse == labels.BACKGROUND, 2)
+                    old = old | beside
+                    like_lower = under | beside
+                    top &= ~like_lower
             keep |= top | np.isin(parse, (labels.NECK, *labels.ARM_LABELS)) | feet
         else:
             keep |= feet
