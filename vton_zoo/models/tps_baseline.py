@@ -2043,54 +2043,68 @@ def _hair_spill(parse: np.ndarray, person: np.ndarray, sw: float) -> np.ndarray:
     return parse
 
 
+def _hair_by_chin(parse: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """The face, and the parse's hair above and below the chin (the face's lowest row); None without a face."""
+    face, hair = parse == labels.FACE, parse == labels.HAIR
+    if not face.any():
+        return None
+    rows = np.arange(parse.shape[0])[:, None]
+    chin = int(face.any(1).nonzero()[0].max())
+    return face, hair & (rows < chin), hair & (rows > chin)
+
+
+def _hair_to_top(parse: np.ndarray, found: np.ndarray, low: np.ndarray) -> np.ndarray:
+    """``parse`` with the hair pixels ``found`` below the chin (``low``), specks opened away, given to the top."""
+    found = _dilate(~_dilate(~found, 1), 1) & low
+    return np.where(found, labels.UPPER_GARMENT, parse).astype(parse.dtype)
+
+
+def _median_chroma(cb: np.ndarray, cr: np.ndarray, where: np.ndarray) -> np.ndarray:
+    """The median chroma (Cb, Cr) of the ``where`` pixels."""
+    return np.array([np.median(cb[where]), np.median(cr[where])])
+
+
 def _top_coloured_hair(parse: np.ndarray, person: np.ndarray) -> np.ndarray:
     """``parse`` with the hair below the chin that has the top's colour, where that colour is clearly not the hair's
     (a navy strap the parse took for hair beside a shaded neck), given to the top. Told by chroma, which shading
     leaves alone; so only for a coloured top (hair over a black, white or grey one is left as it is)."""
-    face, hair, top = parse == labels.FACE, parse == labels.HAIR, parse == labels.UPPER_GARMENT
-    if not face.any() or top.sum() < 30:
+    top = parse == labels.UPPER_GARMENT
+    split = _hair_by_chin(parse)
+    if split is None or top.sum() < 30:
         return parse
-    rows = np.arange(parse.shape[0])[:, None]
-    chin = int(face.any(1).nonzero()[0].max())
-    high, low = hair & (rows < chin), hair & (rows > chin)
+    _, high, low = split
     if high.sum() < 30 or low.sum() < 30:
         return parse
     cb, cr = _chroma(person)
-    top_c = np.array([np.median(cb[top]), np.median(cr[top])])
-    hair_c = np.array([np.median(cb[high]), np.median(cr[high])])
+    top_c, hair_c = _median_chroma(cb, cr, top), _median_chroma(cb, cr, high)
     # (A coloured top only: a black, white or grey one has no chroma to tell it by from dark or greying hair.)
     if float(np.hypot(*top_c)) <= 0.03 or float(np.hypot(*(top_c - hair_c))) <= 0.04:
         return parse
     to_top = np.hypot(cb - top_c[0], cr - top_c[1])
-    like_top = low & (to_top < 0.03) & (to_top < np.hypot(cb - hair_c[0], cr - hair_c[1]))
-    like_top = _dilate(~_dilate(~like_top, 1), 1) & low  # (no speckle)
-    return np.where(like_top, labels.UPPER_GARMENT, parse).astype(parse.dtype)
+    return _hair_to_top(parse, low & (to_top < 0.03) & (to_top < np.hypot(cb - hair_c[0], cr - hair_c[1])), low)
 
 
 def _unlike_hair(parse: np.ndarray, person: np.ndarray) -> np.ndarray:
     """``parse`` with the hair below the chin in a colour that is neither the hair's (above the chin) nor the
     skin's, a clearly coloured one (a red ribbed collar the parse took for hair), given to the top. Told by chroma:
     dark, grey and greying hair has little, and the hair's own colour (dyed, red, blonde) is the reference."""
-    face, hair = parse == labels.FACE, parse == labels.HAIR
-    if face.sum() < 30:
+    split = _hair_by_chin(parse)
+    if split is None or split[0].sum() < 30:
         return parse
-    rows = np.arange(parse.shape[0])[:, None]
-    chin = int(face.any(1).nonzero()[0].max())
-    high, low = hair & (rows < chin), hair & (rows > chin)
+    face, high, low = split
     if high.sum() < 30 or low.sum() < 10:
         return parse
     cb, cr = _chroma(person)
-    hair_c = np.array([np.median(cb[high]), np.median(cr[high])])
+    hair_c = _median_chroma(cb, cr, high)
     spread = max(1.4826 * float(np.median(np.hypot(cb[high] - hair_c[0], cr[high] - hair_c[1]))), 0.02)
-    unlike = low & (np.hypot(cb - hair_c[0], cr - hair_c[1]) > max(0.08, 3.0 * spread)) & _vivid(cb, cr, face)
-    unlike = _dilate(~_dilate(~unlike, 1), 1) & low  # (no speckle)
-    return np.where(unlike, labels.UPPER_GARMENT, parse).astype(parse.dtype)
+    unlike = (np.hypot(cb - hair_c[0], cr - hair_c[1]) > max(0.08, 3.0 * spread)) & _vivid(cb, cr, face)
+    return _hair_to_top(parse, low & unlike, low)
 
 
 def _vivid(cb: np.ndarray, cr: np.ndarray, reference: np.ndarray) -> np.ndarray:
     """Pixels of a clear colour (chroma ``cb``, ``cr`` over 0.08) far (over 0.08) from the median chroma of the
     ``reference`` pixels (the face's skin): a red rib, not skin lit or in shade, nor grey."""
-    median = np.array([np.median(cb[reference]), np.median(cr[reference])])
+    median = _median_chroma(cb, cr, reference)
     return (np.hypot(cb - median[0], cr - median[1]) > 0.08) & (np.hypot(cb, cr) > 0.08)
 
 
@@ -2382,10 +2396,6 @@ def _skin_colour(person: np.ndarray, parse: np.ndarray, skin_pixels: np.ndarray)
 
 
 # --- the model -------------------------------------------------------------------------------------------------------
-
-
-
-
 
 
 class TPSBaseline(TryOnModel):
@@ -2842,8 +2852,7 @@ class TPSBaseline(TryOnModel):
                     # (Not the top's edge blended with the backdrop, which is nearer the old garment's grey, too.)
                     beside = like_lower & ~under & ~_dilate(parse == labels.BACKGROUND, 2)
                     old = old | beside
-                    like_lower = under | beside
-                    top &= ~like_lower
+                    top &= ~(under | beside)
             keep |= top | np.isin(parse, (labels.NECK, *labels.ARM_LABELS)) | feet
         else:
             keep |= feet
