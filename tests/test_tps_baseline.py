@@ -271,8 +271,8 @@ def test_category_decides_what_changes(model, samples):
     changed = (trousers["tryon"][0] - inputs["person"][0]).abs().amax(0).numpy() > 0
     upper_body = np.isin(parse, (labels.UPPER_GARMENT, labels.NECK, *labels.ARM_LABELS, *labels.HEAD_LABELS))
     # (But for the old trousers' top rows the parse gave the top, right above the new trousers, which they cover:
-    # a thin line at most, of the old trousers' colour.)
-    new_trousers = trousers["composite_mask"][0, 0].numpy() > 0.5
+    # a thin line at most, of the old trousers' colour; their soft edge included.)
+    new_trousers = trousers["composite_mask"][0, 0].numpy() > 0.25
     touched = changed & upper_body
     photo = (inputs["person"][0].permute(1, 2, 0).numpy() + 1) / 2
     old_tone = np.median(photo[parse == labels.LOWER_BODY], axis=0)

@@ -2118,8 +2118,35 @@ def _on_segment(here: np.ndarray, start: np.ndarray, end: np.ndarray) -> tuple[n
     return t, off, np.linalg.norm(span, axis=2)
 
 
+def _joined_in_hue(cb: np.ndarray, cr: np.ndarray, pixels: np.ndarray, garment: np.ndarray, face: np.ndarray,
+                   sw: float) -> np.ndarray:
+    """Of ``pixels`` (what the parse gave a bare arm), those joined to ``garment`` (an old garment of a colour) and
+    in its hue rather than the face's skin's: a strip of the garment in shadow beside the arm, which may have nearly
+    the chroma of the skin but not its hue (the angle of the chroma, which shading leaves alone). None when the
+    garment's hue is near the skin's or its colour faint (a grey, a white)."""
+    def hue_of(where):  # (the mean hue of those pixels, round the circle)
+        return np.angle(np.mean(np.exp(1j * np.arctan2(cr[where][::4], cb[where][::4]))))
+
+    def apart(a, b):  # (degrees between two hues, round the circle)
+        return np.degrees(np.abs(np.angle(np.exp(1j * (a - b)))))
+
+    garment_hue, skin_hue = hue_of(garment), hue_of(face)
+    candidates = pixels & _dilate(garment, max(2, int(round(0.05 * sw)))) & (np.hypot(cb, cr) > 0.05)
+    if not (candidates.any() and apart(garment_hue, skin_hue) > 15.0
+            and float(np.median(np.hypot(cb, cr)[garment][::4])) > 0.08):
+        return np.zeros(pixels.shape, bool)
+    hue = np.arctan2(cr[candidates], cb[candidates])
+    hued = np.zeros(pixels.shape, bool)
+    hued[candidates] = apart(hue, garment_hue) + 5.0 < apart(hue, skin_hue)
+    joined = ndimage.binary_propagation(garment & _dilate(hued, 1), mask=hued | garment)
+    return joined & hued
+
+
 def _luminance(image: np.ndarray) -> np.ndarray:
     return image[..., 0] * 0.299 + image[..., 1] * 0.587 + image[..., 2] * 0.114
+
+
+PRINT_TEXTURE = (0.06, 0.14)  # median local spread of a region's luminance: a plain fabric's to a print's
 
 
 def _shading(person: np.ndarray, classes: list[np.ndarray], sw: float, strength: float) -> np.ndarray:
@@ -2128,9 +2155,12 @@ def _shading(person: np.ndarray, classes: list[np.ndarray], sw: float, strength:
     Within a class (the old garment, bare skin), the luminance (thin dark lines closed over) smoothed over a few
     pixels (print and noise out) over
     its local mean (a wide window, the region's own pixels only): folds and the light's fall-off, not the colour. A
-    patterned region (a high spread of that ratio: prints, stripes, leopard) passes on less of it.
+    patterned region (a high spread of that ratio: prints, stripes, leopard) passes on less of it, and a region whose
+    texture is a print (a high local spread of its luminance) less still.
     """
-    luminance = _luminance(person) + 0.04
+    raw = _luminance(person)
+    texture = _local_spread(raw)
+    luminance = raw + 0.04
     # Thin dark lines (seams, a rib along a neckline, stitching, print strokes) closed over: no fold is that thin.
     size = max(3, int(round(0.03 * sw)) | 1)
     luminance = ndimage.minimum_filter(ndimage.maximum_filter(luminance, size), size)
@@ -2145,6 +2175,10 @@ def _shading(person: np.ndarray, classes: list[np.ndarray], sw: float, strength:
         log_ratio = np.log(np.clip(ratio, 0.4, 2.0))
         spread = float(np.std(log_ratio[region]))
         weight = strength * float(np.clip(0.08 / max(spread, 1e-3), 0.15, 1.0))
+        # (A print's large patches (a zebra's, a leopard's) outlast that closing and read as folds: a region whose
+        # own texture is a print, a high local spread of its luminance, passes on little.)
+        weight *= float(np.clip((PRINT_TEXTURE[1] - np.median(texture[region]))
+                                / (PRINT_TEXTURE[1] - PRINT_TEXTURE[0]), 0.25, 1.0))
         shade = np.where(region, np.exp(weight * np.clip(log_ratio, -0.45, 0.12)), shade)
     return shade.astype(np.float32)
 
@@ -2523,19 +2557,25 @@ class TPSBaseline(TryOnModel):
         # to the garment behind it and only the fingers to the hand, and replaced, the fingers hung below a gap. Smooth
         # skin of the face's and the hands' colours joined to a hand, within a tenth of the shoulder width of it.
         face_like = _skin_likeness(person, face)  # (colours of the face's skin; used again below)
-        hand_skin = np.zeros(size, bool)
-        near_hands = lower & _dilate(hands, max(2, int(round(0.1 * sw)))) & face_like
-        if hands.sum() >= 10 and near_hands.any():
-            box = ndimage.find_objects(_dilate(near_hands | hands, 1).astype(np.uint8))[0]
+        # (The same for an arm's edge beside the lower garment, within a little of the arm: replaced, the arm beside
+        # a T-shirt's hem lost its edge to the backdrop.)
+        limb_skin = np.zeros(size, bool)
+        # (An arm's edge in deep shadow has the skin's chroma, not the face's colours.)
+        for seen, reach, like in ((hands, 0.1, face_like),
+                                  (np.isin(parse, labels.ARM_LABELS), 0.04, face_like | _skin_chroma(person, face))):
+            near = lower & _dilate(seen, max(2, int(round(reach * sw)))) & like & ~limb_skin
+            if seen.sum() < 10 or not near.any():
+                continue
+            box = ndimage.find_objects(_dilate(near | seen, 1).astype(np.uint8))[0]
             local = person[box]
             cb, cr = _chroma(local)
             # (Not the garment's own colour: a white dress has the chroma of pale skin, none, but skin has some.)
             garment_tone = np.median(person[lower][::5], axis=0)
-            candidate = near_hands[box] & (np.linalg.norm(local - garment_tone, axis=2) > 0.15)
+            candidate = near[box] & (np.linalg.norm(local - garment_tone, axis=2) > 0.15)
             candidate &= np.hypot(cb, cr) > 0.03
-            pieces, _ = ndimage.label(candidate | hands[box])
-            hand_skin[box] = np.isin(pieces, np.unique(pieces[hands[box]])) & candidate
-            old_lower &= ~hand_skin
+            pieces, _ = ndimage.label(candidate | seen[box])
+            limb_skin[box] |= np.isin(pieces, np.unique(pieces[seen[box]])) & candidate
+        old_lower &= ~limb_skin
         # The old top never reaches above the base of the neck (a hair bun read as garment is no top).
         old_upper = (parse == labels.UPPER_GARMENT) & (yy > float(body.neck[1]) - 0.35 * sw) & ~legs_skin
         hair = parse == labels.HAIR
@@ -2572,22 +2612,7 @@ class TPSBaseline(TryOnModel):
                 # of brown skin; but not its hue (the angle of the chroma, which shading leaves alone): arm pixels
                 # joined to the old top, in its hue rather than the skin's, are the old top.)
                 cb, cr = _chroma(person)  # (used again for the neck below)
-
-                def hue_of(where):  # (the mean hue of those pixels, round the circle)
-                    return np.angle(np.mean(np.exp(1j * np.arctan2(cr[where][::4], cb[where][::4]))))
-
-                def apart(a, b):  # (degrees between two hues, round the circle)
-                    return np.degrees(np.abs(np.angle(np.exp(1j * (a - b)))))
-
-                top_hue, skin_hue = hue_of(old_upper), hue_of(face)
-                candidates = arm_pixels & _dilate(old_upper, max(2, int(round(0.05 * sw)))) & (np.hypot(cb, cr) > 0.05)
-                if (candidates.any() and apart(top_hue, skin_hue) > 15.0
-                        and float(np.median(np.hypot(cb, cr)[old_upper][::4])) > 0.08):
-                    hue = np.arctan2(cr[candidates], cb[candidates])
-                    hued = np.zeros(size, bool)
-                    hued[candidates] = apart(hue, top_hue) + 5.0 < apart(hue, skin_hue)
-                    joined = ndimage.binary_propagation(old_upper & _dilate(hued, 1), mask=hued | old_upper)
-                    old_upper |= joined & hued
+                old_upper |= _joined_in_hue(cb, cr, arm_pixels, old_upper, face, sw)
                 # The same for the neck: a collar the parse took for skin (a red rib) is the old top's; a thin
                 # necklace is no collar.
                 neck = (parse == labels.NECK) & (yy > float(face.any(1).nonzero()[0].max()))
@@ -2658,7 +2683,10 @@ class TPSBaseline(TryOnModel):
             forearms = _forearm_zone(body, (xx, yy), 0.8 * config.arm_radius * sw)
             candidates = old_lower & forearms
             rest = old_lower & ~forearms
-            if candidates.any() and rest.sum() >= 30:
+            # (Only where the forearms are sleeved: beside bare arms, the lit edge of a pale yellow skirt, nearer a
+            # white top's colour than the skirt's, stayed as a yellow strip.)
+            sleeved = (old_upper & forearms).sum() > (arm_pixels & forearms).sum()
+            if sleeved and candidates.any() and rest.sum() >= 30:
                 top_tone = np.median(person[old_upper], axis=0)
                 lower_tone = np.median(person[rest], axis=0)
                 if np.linalg.norm(top_tone - lower_tone) > 0.15:
@@ -2670,6 +2698,16 @@ class TPSBaseline(TryOnModel):
                     sleeve_over_lower &= _local_spread(luminance) < 0.08
                     sleeve_over_lower = ndimage.binary_opening(sleeve_over_lower, iterations=1)
                     old_lower &= ~sleeve_over_lower
+        if category == "lower" and arm_pixels.any() and old_lower.sum() >= 30 and face.sum() >= 30:
+            # (So for a skirt: its edge beside a hanging arm, which the parse gave the arm, stayed beside the new
+            # trousers: a strip of yellow.)
+            cb, cr = _chroma(person)
+            old_lower |= _joined_in_hue(cb, cr, arm_pixels & ~limb_skin, old_lower, face, sw)
+            # (And a print's greys along the arm's edge: arm pixels not of the skin's chroma, of colours common in
+            # the skirt, joined to it, are the skirt's; kept, they were a dotted line down the arm.)
+            density = _colour_density(person, old_lower)[_colour_bins(person)]
+            like = arm_pixels & ~limb_skin & ~_skin_chroma(person, face | hands) & (density > 8.0 / 4096)
+            old_lower |= ndimage.binary_propagation(old_lower & _dilate(like, 1), mask=like | old_lower) & like
         old = {"upper": old_upper, "lower": old_lower, "dress": old_upper | old_lower}[category]
 
         # The new garment's parts.
@@ -2826,7 +2864,7 @@ class TPSBaseline(TryOnModel):
             warped[gained] = _nearest(warped, known, gained)
         # Occlusion: face, hair and hands stay in front; bare arms stay in front of the torso unless a sleeve covers
         # them; what the category does not change stays.
-        keep = hair | np.isin(parse, (labels.FACE, *labels.HAND_LABELS)) | hand_skin | sleeve_over_lower
+        keep = hair | np.isin(parse, (labels.FACE, *labels.HAND_LABELS)) | limb_skin | sleeve_over_lower
         if category == "upper":
             keep |= feet
         elif category == "lower":
@@ -2853,7 +2891,7 @@ class TPSBaseline(TryOnModel):
                     beside = like_lower & ~under & ~_dilate(parse == labels.BACKGROUND, 2)
                     old = old | beside
                     top &= ~(under | beside)
-            keep |= top | np.isin(parse, (labels.NECK, *labels.ARM_LABELS)) | feet
+            keep |= top | (np.isin(parse, (labels.NECK, *labels.ARM_LABELS)) & ~old_lower) | feet
         else:
             keep |= feet
         sleeves = np.zeros(size, np.float32)
@@ -2940,6 +2978,11 @@ class TPSBaseline(TryOnModel):
         # Beside the photo's own skin (an arm along made-up skin) it may shrink too: the parse's steps there would
         # show as a staircase between two skins.
         real_skin = _dilate(np.isin(parse, skin_labels) & ~old, 3)
+        if category == "lower":
+            # (Beside an arm, only the arm's own edge the parse gave the skirt, in the skin's colours: what the
+            # skirt's side leaves there is the backdrop, which meets the arm as it does in the photo, not skin that
+            # widens it.)
+            real_skin &= face_like
         replaced = np.maximum(_smooth_outline(uncovered.astype(np.float32), max(1.0, 0.012 * sw)),
                               uncovered & (~real_skin | skin_blend)) * ~keep
         uncovered = replaced > 0.02
@@ -2973,6 +3016,12 @@ class TPSBaseline(TryOnModel):
                         if len(chain) >= 3:
                             wrists |= np.hypot(xx - chain[-1][0], yy - chain[-1][1]) < 0.1 * sw
                     limb_cover[0] = np.where(wrists, limb_cover[0], 0.0)
+            # A skirt hides no arm: an arm beside it shows whole in the photo, and a made-up arm only closes the gaps
+            # the parse left in it. (Its outline is wider than her arm: beside slim trousers for a wider skirt it laid
+            # a strip of made-up skin over the skirt's side, where the backdrop shows now.)
+            seen = np.isin(parse, labels.ARM_LABELS + labels.HAND_LABELS) | limb_skin
+            reach = max(1, int(round(0.04 * sw)))
+            limb_cover[0] = np.where(~_dilate(~_dilate(seen, reach), reach), limb_cover[0], 0.0)
         cover = np.maximum(limb_cover[0], np.where(legs_allowed, limb_cover[1], 0.0))
         shade_limbs = np.where(limb_cover[0] >= limb_cover[1], limb_shade[0], limb_shade[1])
         # The neck, the tops of the shoulders and the upper chest between the shoulder joints: body, where a garment
