@@ -2118,6 +2118,32 @@ def _on_segment(here: np.ndarray, start: np.ndarray, end: np.ndarray) -> tuple[n
     return t, off, np.linalg.norm(span, axis=2)
 
 
+def _foreign_root(garment: np.ndarray, sleeve: np.ndarray, torso: np.ndarray) -> np.ndarray:
+    """The pixels at a sleeve's root (the product's sleeve part within a few percent of the image width of its torso
+    part) in colours its body (the rest of it) does not have: a colour-blocked band of the torso reaching past a
+    dropped shoulder's seam line, which laid over the body's torso drew wedges of the band at the armholes."""
+    reach = max(3, int(round(0.06 * garment.shape[1])))
+    near = ndimage.distance_transform_edt(~torso) <= reach if torso.any() else np.zeros(sleeve.shape, bool)
+    root, body = sleeve & near, sleeve & ~near
+    if not root.any() or body.sum() < 50:
+        return np.zeros(sleeve.shape, bool)
+    density = _colour_density(garment, body)[_colour_bins(garment)]
+    # (A plain sleeve only, most of it in a few colours: a print's sleeve has every colour rare. And a block of
+    # another colour, not its specks.)
+    if float(np.mean(density[body] > 0.02)) < 0.88:
+        return np.zeros(sleeve.shape, bool)
+    # (Far from the sleeve's own colour, not its light and shade; with the pixel blended between the two at the
+    # block's edge, which would line it.)
+    tone = np.median(garment[body], axis=0)
+    foreign = root & (density < 1e-3) & (np.linalg.norm(garment - tone, axis=2) > 0.35)
+    foreign = _dilate(~_dilate(~foreign, 2), 2) & foreign
+    pieces, count = ndimage.label(foreign)
+    if count:  # (a block, not a label's or a highlight's patch)
+        sizes = np.bincount(pieces.ravel(), minlength=count + 1)
+        foreign = (sizes >= 0.015 * sleeve.sum())[pieces] & foreign
+    return _dilate(foreign, 1) & root
+
+
 def _joined_in_hue(cb: np.ndarray, cr: np.ndarray, pixels: np.ndarray, garment: np.ndarray, face: np.ndarray,
                    sw: float) -> np.ndarray:
     """Of ``pixels`` (what the parse gave a bare arm), those joined to ``garment`` (an old garment of a colour) and
@@ -2743,6 +2769,8 @@ class TPSBaseline(TryOnModel):
             box = box[0]
             # Each part samples its own pixels (grown by a pixel or two inside the garment: no seams between parts).
             part_mask = garment_mask if layer.part is None else (_dilate(layer.part, 2) & garment_mask)
+            if layer.round_ is not None and layer.part is not None and layers[0].part is not None:
+                part_mask &= ~_foreign_root(garment, layer.part, layers[0].part)
             if layer.cut is not None:
                 part_mask = part_mask & ~layer.cut
             source = layer.source[box]
