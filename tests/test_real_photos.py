@@ -1525,3 +1525,23 @@ def test_no_white_wedges_at_a_boxy_t_shirts_armholes():
     wedges = white & ndimage.binary_erosion(region, iterations=2) & (rows < band_top - 3) & (rows > k[1, 1])
     log.info("white pixels of the new top above its white band (row %d): %d", band_top, wedges.sum())
     assert wedges.sum() <= 40, wedges.sum()
+
+
+def test_no_made_up_skin_beside_new_trousers_below_their_waist():
+    """Patterned trousers on a woman in wide high-waisted jeans: the jeans' side beyond the new trousers' edge lay
+    inside the torso's outline (the old jeans' width), so it was made up as skin: a beige wedge beside the hip.
+    Below the new trousers' waist what they leave of the old ones is the backdrop (the arms and legs are made up
+    as limbs, not as torso): skin-coloured pixels made up over the old jeans beside the new trousers, away from the
+    arms (before: 388; now 22)."""
+    result = _tryon("05997_00.jpg", "051412_1.jpg")
+    before, out, region, parse, k, sw = _arrays(result)
+    rows = np.flatnonzero(region[:, int(round(k[1, 0]))])
+    waist = int(rows.min())
+    yy = np.mgrid[0:region.shape[0], 0:region.shape[1]][0]
+    arms = ndimage.binary_dilation(np.isin(parse, labels.ARM_LABELS + labels.HAND_LABELS), iterations=3)
+    skin_like = (out[..., 0] > out[..., 2] + 0.06) & (out[..., 0] > out[..., 1] + 0.03)
+    made_up = ((parse == labels.LOWER_BODY) & (yy > waist + 0.05 * sw) & (yy < k[8, 1] + 0.5 * sw)
+               & ~ndimage.binary_dilation(region, iterations=2) & ~arms & skin_like
+               & (np.abs(out - before).max(-1) > 0.05))
+    log.info("skin made up beside the new trousers below their waist (row %d): %d", waist, made_up.sum())
+    assert made_up.sum() <= 40, made_up.sum()

@@ -3058,6 +3058,13 @@ class TPSBaseline(TryOnModel):
         upper_chest = ((yy < body.neck[1] + 0.25 * sw) & (xx > min(body.shoulder[0][0], body.shoulder[1][0]))
                        & (xx < max(body.shoulder[0][0], body.shoulder[1][0])))
         skin_area = ((torso_body | neck_zone) & ~arm_zone) | (shoulder_line & (yy < body.neck[1])) | upper_chest
+        if category == "lower":
+            # (Below the new garment's waist, what it leaves of a wider old one is the backdrop: the torso's outline
+            # there is the old garment's. Limbs are made up as limbs.)
+            centre = int(np.clip(round(body.neck[0]), 0, width - 1))
+            middle = alpha[:, max(0, centre - int(0.1 * sw)): centre + int(0.1 * sw) + 1].mean(1) > 0.5
+            if middle.any():
+                skin_area &= yy < np.argmax(middle) + 0.05 * sw
         # The photo's own light (folds, the body's roundness under the old garment): on the new garment and on the
         # skin made up where the old one was.
         covered_skin = np.isin(parse, skin_labels) | (legs_like_face if category != "upper" else False)
