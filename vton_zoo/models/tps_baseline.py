@@ -2834,6 +2834,20 @@ class TPSBaseline(TryOnModel):
             # deeper) would be made-up skin: the fabric beside them goes on over them.
             covered = alpha > 0.5
             margin = old & ~covered & _dilate(covered, max(1, int(round(0.025 * sw))))
+            # (Not beside a sleeve down the arm's outer side: the old long sleeve's edge there grew the new one a tab
+            # down the arm, with a notch beside it. On the arm's inner side, along the torso, the old top's side is no
+            # arm, and the margin stays.)
+            if any(layer.name.startswith("sleeve") for layer in layers):
+                below = yy > float(np.mean([s[1] for s in body.shoulder])) + 0.3 * sw
+                for side in (0, 1):
+                    chain = body.arm_chain(side)
+                    if len(chain) < 2:
+                        continue
+                    bone = chain[1] - chain[0]
+                    along = np.clip(((xx - chain[0][0]) * bone[0] + (yy - chain[0][1]) * bone[1])
+                                    / max(float(bone @ bone), 1e-6), 0.0, 1.0)
+                    outer = np.abs(xx - body.neck[0]) > np.abs(chain[0][0] + along * bone[0] - body.neck[0])
+                    margin &= ~(arms[side] & below & outer)
             if any(layer.name.startswith("sleeve") for layer in layers):
                 # A top with sleeves rests on the shoulders: where the old one reached higher on them (beside the
                 # neck's opening) the new one's shoulders go up to where the old one's were.
