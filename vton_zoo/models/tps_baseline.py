@@ -3044,6 +3044,13 @@ class TPSBaseline(TryOnModel):
                                              _leg_joins(body, size, legs_skin & ~old) if category != "upper" else None,
                                              arm_scale)
         legs_allowed = yy > max(hem, float(body.mid_hip[1]))
+        if category == "dress" and len(covered_rows):
+            # A dress's hem curves up at its sides: there the legs start right under it, per column (from its lowest
+            # row they left a strip of backdrop under the hem's sides).
+            covered = alpha > 0.5
+            bottom = np.where(covered.any(0), height - 1 - np.argmax(covered[::-1], axis=0), -1)
+            legs_allowed = np.where(bottom[None, :] >= 0, yy > np.maximum(bottom[None, :], body.mid_hip[1]),
+                                    legs_allowed)
         if category == "lower":
             # Trousers for a skirt: an arm in front of the old skirt is made up only where the photo's arms are bare;
             # beside sleeved arms (the forearms have the top's colour) what the skirt leaves is the backdrop.
