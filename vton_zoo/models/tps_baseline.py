@@ -2587,8 +2587,12 @@ class TPSBaseline(TryOnModel):
         # a T-shirt's hem lost its edge to the backdrop.)
         limb_skin = np.zeros(size, bool)
         # (An arm's edge in deep shadow has the skin's chroma, not the face's colours.)
-        for seen, reach, like in ((hands, 0.1, face_like),
-                                  (np.isin(parse, labels.ARM_LABELS), 0.04, face_like | _skin_chroma(person, face))):
+        # (Trousers for a skirt only: a new top or dress over the hips covers what lies in front of them but the
+        # hands, and an arm's edge kept there drew a line inside a wide sleeve.)
+        limbs_seen = [(hands, 0.1, face_like)]
+        if category == "lower":
+            limbs_seen.append((np.isin(parse, labels.ARM_LABELS), 0.04, face_like | _skin_chroma(person, face)))
+        for seen, reach, like in limbs_seen:
             near = lower & _dilate(seen, max(2, int(round(reach * sw)))) & like & ~limb_skin
             if seen.sum() < 10 or not near.any():
                 continue
@@ -2906,7 +2910,14 @@ class TPSBaseline(TryOnModel):
             warped[gained] = _nearest(warped, known, gained)
         # Occlusion: face, hair and hands stay in front; bare arms stay in front of the torso unless a sleeve covers
         # them; what the category does not change stays.
-        keep = hair | np.isin(parse, (labels.FACE, *labels.HAND_LABELS)) | limb_skin | sleeve_over_lower
+        sleeves = np.zeros(size, np.float32)
+        for layer in layers:
+            if layer.name.startswith("sleeve"):
+                sleeves = np.maximum(sleeves, layer.region.astype(np.float32))
+        # (Not the skin joined to a hand under a new sleeve: a long sleeve covers the wrist the parse gave the
+        # trousers, which kept drew a dark line of the arm's edge inside it.)
+        keep = (hair | np.isin(parse, (labels.FACE, *labels.HAND_LABELS)) | (limb_skin & (sleeves < 0.5))
+                | sleeve_over_lower)
         if category == "upper":
             keep |= feet
         elif category == "lower":
@@ -2936,10 +2947,6 @@ class TPSBaseline(TryOnModel):
             keep |= top | (np.isin(parse, (labels.NECK, *labels.ARM_LABELS)) & ~old_lower) | feet
         else:
             keep |= feet
-        sleeves = np.zeros(size, np.float32)
-        for layer in layers:
-            if layer.name.startswith("sleeve"):
-                sleeves = np.maximum(sleeves, layer.region.astype(np.float32))
         # (Not around the shoulders: skin there, bared by the old top's wide neckline, goes under the new one.)
         shoulders_y = float(np.mean([s[1] for s in body.shoulder])) + 0.3 * sw
         bare_arms = np.isin(parse, labels.ARM_LABELS) & ~old_upper & (sleeves < 0.5) & (yy > shoulders_y)
