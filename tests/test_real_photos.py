@@ -1609,3 +1609,19 @@ def test_no_line_of_the_arms_edge_inside_a_wide_sleeve():
     line = holes & ~ndimage.binary_opening(holes, np.ones((3, 3))) & (out.mean(-1) < 0.5)
     log.info("pixels of a dark line left out inside the new top's outline: %d", line.sum())
     assert line.sum() <= 12, line.sum()
+
+
+def test_a_contrast_collar_keeps_its_front_rib():
+    """A lilac VANS T-shirt with a navy crew collar and navy raglan sleeves: the navy inside of the back, which shows
+    through the neck opening in the product shot, was cut away down to the lilac front, and the front's navy rib with
+    it, so only the rib's two ends stayed, as dark blocks at the neckline's corners. A collar of another colour than
+    the front, going on past both ends of the opening, keeps its front rib (the band of it just above the front): in
+    the middle of the neckline, the new top's top rows are navy (before: none; now most)."""
+    result = _tryon("01008_00.jpg", "00055_00.jpg")
+    before, out, region, parse, k, sw = _arrays(result)
+    dark = out @ np.array([0.299, 0.587, 0.114], np.float32) < 0.35
+    columns = [x for x in range(int(k[1, 0] - 0.2 * sw), int(k[1, 0] + 0.2 * sw)) if region[:, x].any()]
+    tops = [(x, int(np.flatnonzero(region[:, x]).min())) for x in columns]
+    rib = float(np.mean([dark[y + 1: y + 4, x].mean() for x, y in tops]))
+    log.info("dark share of the new top's top rows in the neckline's middle: %.2f", rib)
+    assert rib >= 0.6, rib

@@ -1004,6 +1004,48 @@ def _front_neckline(garment: np.ndarray, mask: np.ndarray, found: _GarmentLandma
     return np.stack([xs, depths], 1)
 
 
+def _front_rib_kept(garment: np.ndarray, mask: np.ndarray, opening: np.ndarray) -> np.ndarray:
+    """``opening`` (what is cut from the neck opening) less a contrast collar's front rib: where the cut's colour is
+    another than the front's right below it and the collar goes on past both ends of the cut (a navy crew collar on
+    a lilac T-shirt), the band of that colour just above the front, as thick as the collar's ends are (at most an
+    eighth of the opening's width), is the front's rib, not the inside of the back. Cut with it, only the rib's two
+    ends stayed, as dark blocks at the neckline's corners. (A grey inner back on a white T-shirt does not go on past
+    the ends; a red collar on a red yoke is the front's colour.)"""
+    columns = np.flatnonzero(opening.any(0))
+    if opening.sum() < 30 or len(columns) < 8:
+        return opening
+    height, width = mask.shape
+    x0, x1 = int(columns.min()), int(columns.max())
+    bottom = np.array([int(np.flatnonzero(opening[:, x]).max()) for x in columns])
+    below = np.zeros(mask.shape, bool)
+    for x, b in zip(columns, bottom):
+        below[b + 2: b + 7, x] = True
+    below &= mask & ~opening
+    if below.sum() < 20:
+        return opening
+    collar = np.median(garment[opening], axis=0)
+    if np.linalg.norm(collar - np.median(garment[below], axis=0)) < 0.3:
+        return opening
+    like = mask & (np.linalg.norm(garment - collar, axis=2) < 0.15)
+    top = int(np.flatnonzero(opening.any(1)).min())
+    reach = max(3, (x1 - x0) // 20)
+    thickness = []
+    for end, xs in ((x0, range(max(0, x0 - reach), x0)), (x1, range(x1 + 1, min(width, x1 + 1 + reach)))):
+        rows = slice(top, int(np.flatnonzero(opening[:, end]).max()) + 1)
+        if not len(xs) or float(like[rows, list(xs)].mean()) < 0.3:
+            return opening
+        for x in xs:  # (the collar's longest run down the column there, its anti-aliased top passed over)
+            column = like[rows, x].astype(np.int8)
+            edges = np.flatnonzero(np.diff(np.r_[0, column, 0]))
+            runs = edges[1::2] - edges[::2]
+            thickness.append(int(runs.max()) if len(runs) else 0)
+    rib = int(np.clip(np.median(thickness), 2, (x1 - x0) / 8))
+    rows = np.arange(height)[:, None]
+    band = np.zeros(mask.shape, bool)
+    band[:, columns] = (rows > bottom[None, :] - rib) & (rows <= bottom[None, :])
+    return opening & ~(band & like)
+
+
 def _neck_opening(garment: np.ndarray, mask: np.ndarray, found: _GarmentLandmarks, neckline: np.ndarray,
                   samples: int = 13) -> np.ndarray:
     """The garment pixels above its front neckline between the collar corners (bool ``(H, W)``): what of the inside
@@ -1285,7 +1327,7 @@ def _upper_layers(garment_mask: np.ndarray, garment: np.ndarray, body: _Body, ou
 
     # (Without sleeves, the inside of the back a product shot shows through the neck opening joins the straps into one
     # wide run below the collar corners: a strap's width is measured beside the opening.)
-    opening = _neck_opening(garment, garment_mask, found, neckline)
+    opening = _front_rib_kept(garment, garment_mask, _neck_opening(garment, garment_mask, found, neckline))
     beside = mask_filled & ~opening if all(sleeve is None for sleeve in found.sleeves) else None
 
     def thin(point: np.ndarray) -> bool:
