@@ -2123,7 +2123,15 @@ def _top_coloured_hair(parse: np.ndarray, person: np.ndarray) -> np.ndarray:
     if float(np.hypot(*top_c)) <= 0.03 or float(np.hypot(*(top_c - hair_c))) <= 0.04:
         return parse
     to_top = np.hypot(cb - top_c[0], cr - top_c[1])
-    return _hair_to_top(parse, low & (to_top < 0.03) & (to_top < np.hypot(cb - hair_c[0], cr - hair_c[1])), low)
+    found = low & (to_top < 0.03) & (to_top < np.hypot(cb - hair_c[0], cr - hair_c[1]))
+    if top_c[0] > 0.02 and top_c[1] < 0.0 and hair_c[0] <= 0.005:
+        # (A blue top and hair that is not blue: its strap in deep shadow has little of the blue's chroma, but lies
+        # well on the top's side of the way from the hair's chroma to the top's, and near that way. No hair is.)
+        axis = top_c - hair_c
+        along = ((cb - hair_c[0]) * axis[0] + (cr - hair_c[1]) * axis[1]) / float(axis @ axis)
+        off = np.abs((cb - hair_c[0]) * axis[1] - (cr - hair_c[1]) * axis[0]) / float(np.hypot(*axis))
+        found |= low & (along > 0.35) & (off < 0.02)
+    return _hair_to_top(parse, found, low)
 
 
 def _unlike_hair(parse: np.ndarray, person: np.ndarray) -> np.ndarray:
