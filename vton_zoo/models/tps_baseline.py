@@ -1004,6 +1004,30 @@ def _front_neckline(garment: np.ndarray, mask: np.ndarray, found: _GarmentLandma
     return np.stack([xs, depths], 1)
 
 
+def _v_filled(mask: np.ndarray, opening: np.ndarray, neckline: np.ndarray) -> np.ndarray:
+    """``opening`` (what is cut from the neck opening) for a V neck (the top contour's middle well below the collar
+    corners): with the garment inside its convex hull and the collar corners', a V's opening being convex. Cut
+    column by column, a fold of a wrap front beside the inner back stood up into the opening as a spike of fabric on
+    the made-up chest."""
+    left, right = neckline[0], neckline[-1]
+    width = float(right[0] - left[0])
+    middle = int(np.clip(round(neckline[2][0]), 0, mask.shape[1] - 1))
+    # (A V: the garment's own top contour dips there, as for the neckline; not a crew neck's inner back.)
+    if width < 4 or opening.sum() < 10 or not mask[:, middle].any():
+        return opening
+    if float(np.argmax(mask[:, middle])) - max(left[1], right[1]) < 0.25 * width:
+        return opening
+    from scipy.spatial import ConvexHull, QhullError
+
+    ys, xs = np.nonzero(opening)
+    points = np.concatenate([np.c_[xs, ys] + 0.5, [left, right]]).astype(np.float64)
+    try:
+        hull = points[ConvexHull(points).vertices]
+    except QhullError:  # (all in a line)
+        return opening
+    return opening | (_polygon(list(hull), mask.shape) & mask)
+
+
 def _front_rib_kept(garment: np.ndarray, mask: np.ndarray, opening: np.ndarray) -> np.ndarray:
     """``opening`` (what is cut from the neck opening) less a contrast collar's front rib: where the cut's colour is
     another than the front's right below it and the collar goes on past both ends of the cut (a navy crew collar on
@@ -1328,6 +1352,7 @@ def _upper_layers(garment_mask: np.ndarray, garment: np.ndarray, body: _Body, ou
     # (Without sleeves, the inside of the back a product shot shows through the neck opening joins the straps into one
     # wide run below the collar corners: a strap's width is measured beside the opening.)
     opening = _front_rib_kept(garment, garment_mask, _neck_opening(garment, garment_mask, found, neckline))
+    opening = _v_filled(garment_mask, opening, neckline)
     beside = mask_filled & ~opening if all(sleeve is None for sleeve in found.sleeves) else None
 
     def thin(point: np.ndarray) -> bool:
