@@ -575,6 +575,31 @@ def test_fast_blur_is_the_same_with_opencv_and_scipy(monkeypatch):
             assert float(np.abs(fast - image).max()) > 0.01  # (it did blur)
 
 
+def test_local_spread_is_the_same_with_opencv_and_scipy(monkeypatch):
+    """A print's texture and a sleeve's smoothness are told by the local spread of the luminance, box means taken
+    with OpenCV where it is installed (faster) and with SciPy elsewhere (edges mirrored both ways): the same values
+    either way, to float rounding."""
+    cv2 = pytest.importorskip("cv2", reason="OpenCV not installed: only the SciPy path runs here")
+    rng = np.random.default_rng(4)
+    calls = []
+    spy = type("Spy", (), {"blur": staticmethod(lambda *a, **k: calls.append(1) or cv2.blur(*a, **k)),
+                           "BORDER_REFLECT": cv2.BORDER_REFLECT})
+    for shape in ((64, 47), (9, 200), (512, 384)):
+        image = rng.random(shape).astype(np.float32)
+        image[: shape[0] // 2] *= 0.1  # (a smooth half: spreads near 0 as well)
+        for size in (3, 5, 9):
+            monkeypatch.setattr(tps_baseline, "_cv2", spy)
+            fast = tps_baseline._local_spread(image, size)
+            assert calls, "the OpenCV path was not taken"
+            calls.clear()
+            monkeypatch.setattr(tps_baseline, "_cv2", None)
+            slow = tps_baseline._local_spread(image, size)
+            monkeypatch.undo()
+            assert fast.shape == slow.shape == image.shape
+            assert float(np.abs(fast - slow).max()) < 1e-3, (shape, size)
+            assert float(fast.max()) > 0.1  # (it measured a spread)
+
+
 @pytest.mark.parametrize("factor", [1, 4])
 def test_push_pull_fill_far_from_the_known_pixels_keeps_their_colour(factor):
     """Known pixels in one corner only: the fill far from them is their colour, not darkened. (The coarsest level's
