@@ -439,7 +439,8 @@ class TryOnPipeline:
 
     def _paste_region(self, item: _Prepared, outputs: dict[str, torch.Tensor]) -> np.ndarray | None:
         """Soft mask at the model's resolution of what the try-on changes: the old garment, neck and arms of the
-        parse, and the new garment where the model says where it put it; grown and softened."""
+        parse, and the new garment where the model says where it put it, less what the model left exactly as it was;
+        grown and softened."""
         from .preprocess import labels
 
         if item.parse is None:
@@ -455,8 +456,14 @@ class TryOnPipeline:
             value = outputs.get(name)
             if value is not None and value.dim() == 4 and value.shape[1] == 1 and value.shape[-2:] == changed.shape:
                 changed |= value[0, 0].numpy() > 0.5
+        # What the model left exactly as it was (the hands it keeps in front of a new top, an arm beside it) is not
+        # pasted: it comes back at the photo's own resolution, not softened by the model's. (A learned generator
+        # redraws every pixel a little: for it nothing is left out.)
+        model_image = _to_uint8_image(outputs["tryon"][0])
+        if model_image.shape == item.person_crop.shape:
+            changed &= (model_image != item.person_crop).any(axis=-1)
         if not changed.any():
-            return None
+            return np.zeros(changed.shape, np.float32)  # (nothing changed: the photo as it is)
         grow = max(1.0, REGION_GROW * self.resolution[0])
         distance = ndimage.distance_transform_edt(~changed)  # pixels to the nearest changed pixel
         # Fully replaced up to half the margin outside the changed area, fading to the photo over one margin.
