@@ -80,6 +80,31 @@ def _capsule(size, start, end, radius) -> np.ndarray:
     return np.hypot(xx - start[0] - t * d[0], yy - start[1] - t * d[1]) < radius
 
 
+def _forearms(size, k, radius) -> np.ndarray:
+    """Capsules of ``radius`` round both forearms (elbow to wrist, BODY_25) where the pose found them."""
+    zone = np.zeros(size, bool)
+    for elbow, wrist in ((3, 4), (6, 7)):
+        if k[elbow, 2] > 0 and k[wrist, 2] > 0:
+            zone |= _capsule(size, k[elbow, :2], k[wrist, :2], radius)
+    return zone
+
+
+def _yellow(image, hue, saturation, value) -> np.ndarray:
+    """Pixels of ``image`` (RGB in [0, 1]) with a hue in ``hue`` (degrees, low and high) and saturation and value
+    above the bounds given."""
+    import colorsys
+
+    flat = image.reshape(-1, 3)
+    hsv = np.array([colorsys.rgb_to_hsv(*px) for px in flat]).reshape(image.shape)
+    return ((hsv[..., 0] > hue[0] / 360) & (hsv[..., 0] < hue[1] / 360) & (hsv[..., 1] > saturation)
+            & (hsv[..., 2] > value))
+
+
+def _skin_like(image) -> np.ndarray:
+    """Pixels of ``image`` (RGB in [0, 1]) in skin's warm colours: red well above blue, a little above green."""
+    return (image[..., 0] > image[..., 2] + 0.06) & (image[..., 0] > image[..., 1] + 0.03)
+
+
 # --- the automatic checks, per failure kind --------------------------------------------------------------------------
 
 
@@ -539,10 +564,7 @@ def test_no_bits_of_a_printed_skirt_beside_the_arm(person, garment):
     luminance = before @ np.array([0.299, 0.587, 0.114], np.float32)
     mean = ndimage.uniform_filter(luminance, 5)
     textured = np.sqrt(np.maximum(ndimage.uniform_filter(luminance**2, 5) - mean**2, 0)) > 0.08
-    forearms = np.zeros(region.shape, bool)
-    for elbow, wrist in ((3, 4), (6, 7)):
-        if k[elbow, 2] > 0 and k[wrist, 2] > 0:
-            forearms |= _capsule(region.shape, k[elbow, :2], k[wrist, :2], 0.2 * sw)
+    forearms = _forearms(region.shape, k, 0.2 * sw)
     left = forearms & (parse == labels.LOWER_BODY) & ~region & textured & (np.abs(out - before).max(-1) < 0.5 / 255)
     left &= ~_skin_chroma(before, parse == labels.FACE)
     log.info("%s: textured old-skirt pixels left beside the forearms: %d", person, left.sum())
@@ -1352,19 +1374,11 @@ def test_no_strip_of_the_old_yellow_top_beside_the_arm():
     shadow (a deep, golden yellow) was given to the arm by the parse and stayed beside the new top. Pixels the parse
     gave the arm, joined to the old top, in the old top's hue rather than the skin's, are the old top's now: the new
     top goes on to the arm (yellow pixels between the shoulders and the hips: 198 before, now 17)."""
-    import colorsys
-
     result = _tryon("model_4.png", "07382_00.jpg")
     person_px, out, region, parse, k, sw = _arrays(result)
-
-    def yellow(image):
-        flat = image.reshape(-1, 3)
-        hsv = np.array([colorsys.rgb_to_hsv(*px) for px in flat]).reshape(image.shape)
-        return (hsv[..., 0] > 35 / 360) & (hsv[..., 0] < 65 / 360) & (hsv[..., 1] > 0.45) & (hsv[..., 2] > 0.3)
-
     yy = np.mgrid[0:parse.shape[0], 0:parse.shape[1]][0]
     zone = (yy > max(k[2, 1], k[5, 1])) & (yy < max(k[8, 1], k[11, 1]))
-    left = zone & yellow(out)
+    left = zone & _yellow(out, (35, 65), 0.45, 0.3)
     log.info("yellow pixels left between the shoulders and the hips: %d", left.sum())
     assert left.sum() <= 20, left.sum()
 
@@ -1453,12 +1467,9 @@ def test_no_made_up_arm_over_the_side_of_an_old_skirt():
     from the photo's arm (before: 1078; now 87)."""
     result = _tryon("02849_00.jpg", "051946_1.jpg")
     before, out, region, parse, k, sw = _arrays(result)
-    forearms = np.zeros(region.shape, bool)
-    for elbow, wrist in ((3, 4), (6, 7)):
-        if k[elbow, 2] > 0 and k[wrist, 2] > 0:
-            forearms |= _capsule(region.shape, k[elbow, :2], k[wrist, :2], 0.25 * sw)
+    forearms = _forearms(region.shape, k, 0.25 * sw)
     arms = ndimage.binary_dilation(np.isin(parse, labels.ARM_LABELS + labels.HAND_LABELS), iterations=2)
-    skin_like = (out[..., 0] > out[..., 2] + 0.06) & (out[..., 0] > out[..., 1] + 0.03)
+    skin_like = _skin_like(out)
     garment = ndimage.binary_dilation(region, iterations=2)  # (its pink edge is no skin)
     made_up = (forearms & (parse == labels.LOWER_BODY) & ~garment & ~arms & skin_like
                & (np.abs(out - before).max(-1) > 0.05))
@@ -1471,20 +1482,12 @@ def test_no_strip_of_the_old_skirt_left_beside_the_arm():
     edge along the arm to the arm, which stays, so a strip of yellow was left between the arm and the new trousers.
     Arm pixels joined to the skirt in its hue rather than the skin's are the skirt's now, as they are the old top's
     for a new top (yellow pixels between the hips and the hem, outside the new trousers: before 122; now 4)."""
-    import colorsys
-
     result = _tryon("model_2.png", "051517_1.jpg")
     person_px, out, region, parse, k, sw = _arrays(result)
-
-    def yellow(image):
-        flat = image.reshape(-1, 3)
-        hsv = np.array([colorsys.rgb_to_hsv(*px) for px in flat]).reshape(image.shape)
-        return (hsv[..., 0] > 42 / 360) & (hsv[..., 0] < 70 / 360) & (hsv[..., 1] > 0.2) & (hsv[..., 2] > 0.4)
-
     yy = np.mgrid[0:parse.shape[0], 0:parse.shape[1]][0]
     skirt = parse == labels.LOWER_BODY
     zone = (yy > np.flatnonzero(skirt.any(1)).min() - 0.1 * sw) & (yy < k[8, 1] + 0.6 * sw)
-    left = zone & yellow(out) & ~ndimage.binary_dilation(region, iterations=1)
+    left = zone & _yellow(out, (42, 70), 0.2, 0.4) & ~ndimage.binary_dilation(region, iterations=1)
     log.info("yellow pixels left beside the new trousers: %d", left.sum())
     assert left.sum() <= 15, left.sum()
 
@@ -1498,10 +1501,7 @@ def test_no_dashes_of_a_zebra_print_along_the_arm():
 
     result = _tryon("02849_00.jpg", "051946_1.jpg")
     before, out, region, parse, k, sw = _arrays(result)
-    forearms = np.zeros(region.shape, bool)
-    for elbow, wrist in ((3, 4), (6, 7)):
-        if k[elbow, 2] > 0 and k[wrist, 2] > 0:
-            forearms |= _capsule(region.shape, k[elbow, :2], k[wrist, :2], 0.25 * sw)
+    forearms = _forearms(region.shape, k, 0.25 * sw)
     cb, cr = _chroma(out)
     grey = (out @ np.array([0.299, 0.587, 0.114], np.float32) < 0.6) & (np.hypot(cb, cr) < 0.03)
     left = forearms & grey & ~ndimage.binary_dilation(region, iterations=2)
@@ -1539,7 +1539,7 @@ def test_no_made_up_skin_beside_new_trousers_below_their_waist():
     waist = int(rows.min())
     yy = np.mgrid[0:region.shape[0], 0:region.shape[1]][0]
     arms = ndimage.binary_dilation(np.isin(parse, labels.ARM_LABELS + labels.HAND_LABELS), iterations=3)
-    skin_like = (out[..., 0] > out[..., 2] + 0.06) & (out[..., 0] > out[..., 1] + 0.03)
+    skin_like = _skin_like(out)
     made_up = ((parse == labels.LOWER_BODY) & (yy > waist + 0.05 * sw) & (yy < k[8, 1] + 0.5 * sw)
                & ~ndimage.binary_dilation(region, iterations=2) & ~arms & skin_like
                & (np.abs(out - before).max(-1) > 0.05))
@@ -1581,7 +1581,7 @@ def test_made_up_thighs_start_right_under_a_short_dresss_hem():
     rows = np.flatnonzero(skirt.sum(1) > 0.2 * sw)
     old_hem = int(rows[: np.argmax(np.diff(rows) > 1) + 1].max())  # (the skirt's rows, not the black shoes')
     columns = np.flatnonzero(skirt[old_hem - 5])
-    skin = (out[..., 0] > out[..., 2] + 0.06) & (out[..., 0] > out[..., 1] + 0.03) & (out.max(-1) < 0.97)
+    skin = _skin_like(out) & (out.max(-1) < 0.97)
     # Backdrop under the new hem: in the skirt's columns, between the garment's bottom and the made-up legs.
     gap = 0
     for x in columns:
