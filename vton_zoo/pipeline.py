@@ -427,7 +427,7 @@ class TryOnPipeline:
             raise RuntimeError(f"{self.name} returned no 'tryon' output (got {sorted(outputs)})")
         model_image = _to_uint8_image(outputs["tryon"][0])
         if full_size:
-            region = self._paste_region(item, outputs) if paste == "region" else None
+            region = self._paste_region(item, outputs, model_image) if paste == "region" else None
             image = item.framing.paste(model_image, item.person, region=region)
         else:
             image = model_image
@@ -437,7 +437,8 @@ class TryOnPipeline:
                            warnings=item.warnings, framing=item.framing, category=item.category,
                            category_reason=item.category_reason, keypoints=item.keypoints.copy())
 
-    def _paste_region(self, item: _Prepared, outputs: dict[str, torch.Tensor]) -> np.ndarray | None:
+    def _paste_region(self, item: _Prepared, outputs: dict[str, torch.Tensor], model_image: np.ndarray
+                      ) -> np.ndarray | None:
         """Soft mask at the model's resolution of what the try-on changes: the old garment, neck and arms of the
         parse, and the new garment where the model says where it put it, less what the model left exactly as it was;
         grown and softened."""
@@ -459,7 +460,7 @@ class TryOnPipeline:
         # What the model left exactly as it was (the hands it keeps in front of a new top, an arm beside it) is not
         # pasted: it comes back at the photo's own resolution, not softened by the model's. (A learned generator
         # redraws every pixel a little: for it nothing is left out.)
-        model_image = _to_uint8_image(outputs["tryon"][0])
+        # (``model_image``: the try-on as the uint8 image the paste uses.)
         if model_image.shape == item.person_crop.shape:
             changed &= (model_image != item.person_crop).any(axis=-1)
         if not changed.any():
