@@ -1698,3 +1698,47 @@ def test_kept_hands_keep_the_photos_full_resolution(person, garment):
     same = float((out[inside] == photo[inside]).all(-1).mean())
     log.info("%s: hand pixels away from the changes equal to the photo's: %.3f of %d", person, same, inside.sum())
     assert same >= 0.95, same
+
+
+@pytest.mark.parametrize("person, garment", [("model_4.png", "07382_00.jpg"), ("model_8.png", "02015_00.jpg")])
+def test_made_up_chest_goes_on_from_the_skin_above_the_old_neckline(person, garment):
+    """A scoop-necked top on a woman in a crew-necked one: the chest made up where the old top was goes on from the
+    skin the photo shows right above the old neckline, in its colour (before: it took the tone of the face, arms and
+    hands, lit differently: on model_4 a lighter, more orange brown than her chest, on model_8 a darker beige than
+    hers, with a visible line at the old neckline)."""
+    result = _tryon(person, garment)
+    person_px, out, region, parse, k, sw = _arrays(result)
+    changed = np.abs(out - person_px).max(-1)
+    neck = parse == labels.NECK
+    old = parse == labels.UPPER_GARMENT
+    below_neck = ndimage.distance_transform_edt(~neck)
+    above_old = ndimage.distance_transform_edt(~old)
+    # (Further in than the fill's blend from the edge, 0.12 of the shoulder width; the chest, not the made-up arms.)
+    xx = np.arange(out.shape[1])[None, :]
+    made = old & ~region & (changed > 0.1) & (below_neck >= 0.15 * sw) & (below_neck <= 0.35 * sw)
+    made &= np.abs(xx - k[1, 0]) < 0.25 * sw
+    real = neck & (changed < 0.02) & (above_old >= 2) & (above_old <= 0.08 * sw)
+    # (The real skin over the made-up chest's columns: not the neck's sides beside the straps.)
+    cols = np.flatnonzero(made.any(0))
+    real[:, :cols[0]] = False
+    real[:, cols[-1] + 1:] = False
+    step = np.abs(np.median(out[made], axis=0) - np.median(out[real], axis=0))
+    log.info("made-up chest below the old neckline: %d pixels, real skin above it: %d; colour step %s", made.sum(),
+             real.sum(), step.round(3))
+    assert made.sum() >= 150 and real.sum() >= 100
+    assert float(step.max()) <= 0.05, step
+
+
+def test_balloon_sleeves_against_the_body_reach_down_the_forearms():
+    """A blouse whose long balloon sleeves hang against its body in the product shot, on a woman with her arms down:
+    the sleeves go on past her elbows (before: the body's sides were taken inside the sleeves, the body came out 1.3
+    times its width, the garment was shrunk to fit it, and the sleeves ended above her elbows: 12 % and 3 % of the
+    forearms' upper halves covered; now about 70 %)."""
+    result = _tryon("09597_00.jpg", "049940_1.jpg")
+    _, _, region, _, k, sw = _arrays(result)
+    for elbow, wrist in ((3, 4), (6, 7)):
+        upper_half = _capsule(region.shape, k[elbow, :2], k[elbow, :2] + 0.5 * (k[wrist, :2] - k[elbow, :2]),
+                              0.05 * sw)
+        covered = float((region & upper_half).sum() / upper_half.sum())
+        log.info("forearm %d: %.2f of its upper half under the sleeve", elbow, covered)
+        assert covered >= 0.5, covered

@@ -10,7 +10,7 @@ import logging
 import numpy as np
 import pytest
 import torch
-from PIL import Image
+from PIL import Image, ImageDraw
 from scipy import ndimage
 
 import vton_zoo
@@ -140,6 +140,28 @@ def test_garment_landmarks_on_dataset_garment(samples):
     assert found.sleeves[0].cuff[0] < found.shoulder[0][0] and found.sleeves[1].cuff[0] > found.shoulder[1][0]
     parts = found.torso_mask.astype(int) + found.sleeves[0].mask + found.sleeves[1].mask
     assert parts.max() == 1 and (parts > 0).sum() == mask.sum()  # torso + sleeves partition the garment
+
+
+def test_balloon_sleeves_hanging_against_the_body_leave_it_its_width():
+    """A blouse laid flat with long balloon sleeves hanging against its body down to cuffs above its hem (drawn): the
+    body's sides are where its run narrows below the cuffs, and each sleeve is the whole balloon (before: the sides
+    were taken inside the sleeves, where the top contour turns down, and the body came out 1.6 times its width, which
+    shrank the garment on the person and cut the sleeves short)."""
+    canvas = Image.new("L", (300, 400), 0)
+    draw = ImageDraw.Draw(canvas)
+    draw.rectangle([100, 60, 200, 350], fill=255)  # the body, down to its hem
+    draw.ellipse([45, 62, 125, 300], fill=255)  # the sleeves, against it, ending above the hem
+    draw.ellipse([175, 62, 255, 300], fill=255)
+    draw.ellipse([130, 50, 170, 80], fill=0)  # the neck opening
+    found = tps_baseline.garment_landmarks(np.asarray(canvas) > 127)
+    sides = [intercept for _, intercept in found.lines]
+    log.info("body sides at x = %s, armpits %s", sides, [p.round(1).tolist() for p in found.armpit])
+    assert abs(sides[0] - 100) <= 4 and abs(sides[1] - 200) <= 4, sides
+    for side, sleeve in enumerate(found.sleeves):
+        assert sleeve is not None
+        assert abs(sleeve.cuff[1] - 300) <= 20  # down to the cuff
+        outward = sleeve.mask[:, :100].sum() if side == 0 else sleeve.mask[:, 201:].sum()
+        assert outward >= 0.9 * sleeve.mask.sum()  # the balloon, not a piece of the body
 
 
 def test_front_neckline_below_the_inner_back(samples):

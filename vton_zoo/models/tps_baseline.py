@@ -632,12 +632,12 @@ def _sliver(sleeve: _Sleeve, mask: np.ndarray) -> bool:
     return float(np.median(middle[:, 1] - middle[:, 2])) < 0.09 * box_w
 
 
-def _torso_below_cuffs(mask: np.ndarray, top: int, bottom: int, box_w: int, centre: int
+def _torso_below_cuffs(mask: np.ndarray, top: int, bottom: int, box_w: int, centre: int, end: float = 0.8
                        ) -> tuple[float, float] | None:
     """Short sleeves hanging beside the body and touching it: going down the middle run, it narrows at once on both
     sides where the cuffs end. The run's edges just below that give the torso's sides (x left, x right), or None."""
     box_h = bottom - top + 1
-    rows = np.arange(top + int(0.15 * box_h), top + int(0.8 * box_h))
+    rows = np.arange(top + int(0.15 * box_h), top + int(end * box_h))
     left, right = _run_edges(mask, rows, centre)
     # (A cuff ends with a slant: the narrowing is looked for over a few percent of the height.)
     jump, hold, gap = 0.07 * box_w, max(3, int(0.05 * box_h)), max(3, int(0.04 * box_h))
@@ -700,6 +700,11 @@ def _landmarks(mask: np.ndarray, band_rows: tuple[float, float], hanging_ok: boo
             hanging = _hanging_shoulders(mask, top, bottom, left, right, centre)
     elif hanging_ok and suspect:
         hanging = _hanging_shoulders(mask, top, bottom, left, right, centre)
+        # (Long balloon sleeves hanging against the body down to cuffs above its hem: the top contour turns down at
+        # the sleeves' roots, inside them; the body is as wide as it is below the cuffs.)
+        below = _torso_below_cuffs(mask, top, bottom, box_w, centre, end=0.95)
+        if hanging is not None and below is not None and below[1] - below[0] < hanging[1] - hanging[0] - 0.1 * box_w:
+            hanging = below
         if hanging is None:
             hanging = _torso_between_cuffs(mask, top, bottom, box_w, centre)
         if hanging is None:
@@ -2501,6 +2506,46 @@ def _local_spread(luminance: np.ndarray, size: int = 5) -> np.ndarray:
     return np.sqrt(np.maximum(square - mean * mean, 0.0))
 
 
+def _skin_above(skin: np.ndarray, hole: np.ndarray, sw: float) -> np.ndarray:
+    """The ``skin`` pixels with ``hole`` right below them (a little down, the edge's blend left out)."""
+    reach = max(3, int(round(0.06 * sw)))
+    below = np.zeros_like(hole)
+    for d in range(2, reach + 1):
+        below[:-d] |= hole[d:]
+    near = np.zeros_like(hole)
+    near[:-1] |= hole[1:]
+    return skin & below & ~near
+
+
+def _extended_down(image: np.ndarray, source: np.ndarray, hole: np.ndarray, sw: float
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """The colours of the ``source`` pixels carried down over ``hole`` (a blur normalised by the source's weight,
+    narrow across and long downward: each column's colour goes on down, its neighbours' mixed in a little), and how
+    much of the source reached each pixel (0 to 1; 1 where a sixth of the blur's peak weight did). Both are computed at
+    a quarter of the resolution, in the box from the source's top to the hole's bottom over the hole's columns (zero
+    outside it): a colour carried that far is smooth at that scale."""
+    colour = np.zeros(image.shape, np.float32)
+    trust = np.zeros(image.shape[:2], np.float32)
+    if not source.any() or not hole.any():
+        return colour, trust
+    sigma_x, sigma_y = max(1.0, 0.08 * sw), max(2.0, 0.5 * sw)
+    rows = np.flatnonzero((source | hole).any(1))
+    cols = np.flatnonzero(hole.any(0))
+    reach = int(3 * sigma_x) + 1
+    box = (slice(rows[0], rows[-1] + 1), slice(max(0, cols[0] - reach), cols[-1] + reach + 1))
+    known = source[box].astype(np.float32)
+    weight = _halve(_halve(known))
+    carried = _halve(_halve(image[box].astype(np.float32) * known[..., None]))
+    for axis, sigma in ((0, sigma_y / 4), (1, sigma_x / 4)):
+        weight = ndimage.gaussian_filter1d(weight, sigma, axis=axis, mode="constant", truncate=3.0)
+        carried = ndimage.gaussian_filter1d(carried, sigma, axis=axis, mode="constant", truncate=3.0)
+    carried = carried / np.maximum(weight, 1e-6)[..., None]
+    shape = known.shape
+    colour[box] = _resize(carried, shape)
+    trust[box] = np.clip(_resize(weight / max(float(weight.max()) / 6, 1e-6), shape), 0.0, 1.0)
+    return colour, trust
+
+
 def _skin_tones(person: np.ndarray, reference: np.ndarray):
     """The skin's colour as a function of its relative brightness, fitted on ``reference`` pixels: ``tone(s)`` is the
     colour of that skin at ``s`` times its median luminance (an ``(H, W)`` array of ``s`` -> ``(H, W, 3)``)."""
@@ -3239,10 +3284,26 @@ class TPSBaseline(TryOnModel):
                 lit = skin_known & np.isin(parse, (labels.FACE, *labels.ARM_LABELS, *labels.HAND_LABELS))
                 lit &= face_like
                 body_skin = _skin_tones(person, lit) if lit.sum() >= 30 else arm_skin
-                depth = ndimage.distance_transform_cdt(uncovered, metric="chessboard").astype(np.float32)
+                # (Inward from the skin the fill goes on from: where the hole meets the new garment there is no
+                # skin to match, and measured from there the edge's blend reached across a narrow made-up chest.)
+                depth = _edt(~source) if source.any() else np.full(size, np.inf, np.float32)
                 inward = np.clip(depth / (0.12 * sw), 0.0, 1.0)[..., None]
+                interior = body_skin(light)
+                # A made-up chest goes on from the photo's own chest right above the old neckline, each column in the
+                # colour of the skin above it, lit as the old garment was relative to its top (the face's, arms' and
+                # hands' tone is lit otherwise: a lighter, more orange chest than model_4's, a darker one than
+                # model_8's, with a line at the old neckline).
+                above = _skin_above(skin_known & ~uncovered & (parse == labels.NECK), uncovered, sw)
+                if above.sum() >= 30:
+                    ext, ext_trust = _extended_down(person, above, uncovered, sw)
+                    ext_trust = ext_trust[..., None]
+                    top = uncovered & _dilate(above, max(1, int(round(0.1 * sw))))
+                    relative = light / max(float(np.median(light[top])), 1e-3) if top.any() else light
+                    relative = np.clip(relative, 0.8, 1.2)
+                    interior = (ext * relative[..., None] * ext_trust
+                                + _skin_tones(person, above)(relative) * (1 - ext_trust))
                 # (Near the edge the skin around already has the photo's light there: the fill is seamless.)
-                skin = ((1 - inward) * base + inward * body_skin(light)).astype(np.float32)
+                skin = ((1 - inward) * base + inward * interior).astype(np.float32)
                 shown_legs = legs_skin & skin_known
                 # (Legs the photo shows, not a hand at the hip: the hands' and arms' tone is the better guess.)
                 leg_skin = _skin_tones(person, shown_legs) if shown_legs.sum() >= max(30, 0.05 * sw * sw) else arm_skin
