@@ -1742,3 +1742,31 @@ def test_balloon_sleeves_against_the_body_reach_down_the_forearms():
         covered = float((region & upper_half).sum() / upper_half.sum())
         log.info("forearm %d: %.2f of its upper half under the sleeve", elbow, covered)
         assert covered >= 0.5, covered
+
+
+def test_an_off_the_shoulder_top_bares_the_shoulders_and_leaves_no_old_strap():
+    """An off-the-shoulder top with puff sleeves on a woman in a thin-strapped camisole: the top hangs round her upper
+    arms and her shoulders stay bare (before: its top corners were taken for shoulder points and its sleeves covered
+    the whole of both shoulders), and the camisole's straps, which the new top no longer hides, go from them (a thin
+    dark line, darker than the skin on either side, in the photo's place: 26 of 41 pixels left without the rule)."""
+    result = _tryon("05997_00.jpg", "02305_00.jpg")
+    person_px, out, region, parse, k, sw = _arrays(result)
+    yy, xx = np.mgrid[0:region.shape[0], 0:region.shape[1]]
+    shares = []
+    for joint in (2, 5):  # above each shoulder joint, on the body
+        cap = (np.hypot(xx - k[joint, 0], yy - (k[joint, 1] - 0.12 * sw)) < 0.08 * sw) & (parse != labels.BACKGROUND)
+        shares.append(float(region[cap].mean()))
+    log.info("shoulders under the new top: %s", np.round(shares, 2))
+    assert np.mean(shares) <= 0.5, shares
+
+    def thin_dark(image):
+        luminance = image @ np.array([0.299, 0.587, 0.114], np.float32)
+        return ndimage.grey_closing(luminance, size=(5, 5)) - luminance
+    top_rows = np.where(region.any(0), region.argmax(0), region.shape[0])
+    chin = np.flatnonzero((parse == labels.FACE).any(1)).max()
+    strap = (thin_dark(person_px) > 0.3) & ~region & (yy < top_rows[None, :]) & (yy > chin) & (yy < k[1, 1])
+    strap &= np.abs(xx - k[1, 0]) > 0.3 * sw  # (over the shoulders, not the neck)
+    left = strap & (thin_dark(out) > 0.15)
+    log.info("old strap: %d pixels in the photo, %d still a dark line", strap.sum(), left.sum())
+    assert strap.sum() >= 20
+    assert left.sum() <= 3, left.sum()

@@ -164,6 +164,30 @@ def test_balloon_sleeves_hanging_against_the_body_leave_it_its_width():
         assert outward >= 0.9 * sleeve.mask.sum()  # the balloon, not a piece of the body
 
 
+@pytest.mark.parametrize("kind", ["off_shoulder", "t_shirt", "puff_sleeves"])
+def test_off_the_shoulder_tops_are_told_by_their_level_top_edge(kind):
+    """Drawn product shots: an off-the-shoulder top's top edge runs level from the neckline out over its sleeves; a
+    T-shirt's falls away from the shoulder points down the sleeves, and so does a puff sleeve's beyond its gathers."""
+    canvas = Image.new("L", (300, 300), 0)
+    draw = ImageDraw.Draw(canvas)
+    draw.rectangle([100, 80, 200, 260], fill=255)  # the body
+    if kind == "off_shoulder":
+        draw.rectangle([30, 80, 270, 150], fill=255)  # sleeves level with the top edge
+    elif kind == "t_shirt":
+        draw.polygon([(100, 80), (130, 70), (170, 70), (200, 80), (260, 150), (230, 175), (200, 140), (100, 140),
+                      (70, 175), (40, 150)], fill=255)  # shoulders sloping down the sleeves
+        draw.ellipse([130, 60, 170, 90], fill=0)  # the neck opening
+    else:
+        draw.polygon([(130, 70), (170, 70), (200, 80), (100, 80)], fill=255)
+        draw.ellipse([130, 60, 170, 90], fill=0)
+        draw.ellipse([190, 95, 260, 160], fill=255)  # puffs set below the shoulder points
+        draw.ellipse([40, 95, 110, 160], fill=255)
+    mask = np.asarray(canvas) > 127
+    found = tps_baseline.garment_landmarks(mask)
+    assert found.sleeves[0] is not None and found.sleeves[1] is not None
+    assert tps_baseline._off_the_shoulder(mask, found) == (kind == "off_shoulder")
+
+
 def test_front_neckline_below_the_inner_back(samples):
     # VITON-HD 00017's scoop neck: the dark inside of the back shows through the opening in the product shot, from
     # the top contour down to about y = 320 (of 1024). The front neckline is found below it, not at the top contour.

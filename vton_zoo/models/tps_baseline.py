@@ -1378,9 +1378,10 @@ def _upper_layers(garment_mask: np.ndarray, garment: np.ndarray, body: _Body, ou
     # (sleeves or cap sleeves) it sits on the shoulders; otherwise (off the shoulder, a sleeveless dress's armholes)
     # it is placed from the armpits.
     straps = thin(g_collar[0]) and thin(g_collar[1])
+    off_shoulder = _off_the_shoulder(garment_mask, found)
     has_shoulders = not straps and shoulder_drop >= 0.22 * g_chest and (
         min(g_shoulder[0][1], g_shoulder[1][1]) - top_contour_y <= 0.3 * g_chest) and not (
-        thin(g_shoulder[0]) or thin(g_shoulder[1]))
+        thin(g_shoulder[0]) or thin(g_shoulder[1])) and not off_shoulder
 
     # Person anchors.
     across = _unit(body.shoulder[1] - body.shoulder[0], np.array([1.0, 0.0]))
@@ -1513,6 +1514,11 @@ def _upper_layers(garment_mask: np.ndarray, garment: np.ndarray, body: _Body, ou
         if straps:  # the strap tops on the shoulders, beside the neck
             for index, side in ((1, 0), (2, 1)):
                 top_pairs[index] = (g_collar[side], np.array([strap_x[side], strap_y[side]]))
+        if off_shoulder:  # (level round the body: a product shot laid a little askew tilts its straight top edge)
+            for a, b in ((0, 3), (1, 2)):
+                level = 0.5 * (top_pairs[a][1][1] + top_pairs[b][1][1])
+                for index in (a, b):
+                    top_pairs[index] = (top_pairs[index][0], np.array([top_pairs[index][1][0], level]))
         p_collar = [top_pairs[1][1], top_pairs[2][1]]
     pairs += top_pairs
     # Neckline points: the garment's front neckline -> below the collar corners with the garment's depth.
@@ -1599,8 +1605,14 @@ def _upper_layers(garment_mask: np.ndarray, garment: np.ndarray, body: _Body, ou
         if sleeve is None:
             continue
         top_line = (p_collar[side], p_shoulder[side] if has_shoulders else top_pairs[3 * side][1])
+        # (Off the shoulder: the sleeve starts where its top edge, level with the bodice's, crosses the arm.)
+        drop = 0.0
+        if off_shoulder:
+            bone = _unit(body.arm_chain(side)[1] - body.arm_chain(side)[0], np.array([0.0, 1.0]))
+            drop = max(0.0, float(top_line[1][1] - body.arm_chain(side)[0][1]) / max(float(bone[1]), 0.5)
+                       + 0.12 * sw)
         layer = _sleeve_layer(sleeve, side, found, body, scale, config, (xx, yy), size, top_line, to_wrist,
-                              np.isin(parse, labels.ARM_LABELS))
+                              np.isin(parse, labels.ARM_LABELS), drop)
         # The armhole: between the torso's side (shoulder point -> armpit) and the sleeve's inner edge on an arm held
         # a little away from the body, the sleeve goes on (its inner edge's texture), no gap of skin at the seam.
         start, elbow = body.arm_chain(side)[0], body.arm_chain(side)[1]
@@ -1621,12 +1633,38 @@ def _upper_layers(garment_mask: np.ndarray, garment: np.ndarray, body: _Body, ou
     return layers
 
 
+STRAP_CONTRAST = 0.08  # how much darker than the skin beside it (luminance) a thin line is to be an old strap
+OFF_SHOULDER_LEVEL = 0.07  # a sleeve's top edge no lower than this (x the chest) below the collar corners: level
+
+
+def _off_the_shoulder(mask: np.ndarray, found: _GarmentLandmarks) -> bool:
+    """An off-the-shoulder top (or a bardot neckline): its top edge runs level from the collar corners out over both
+    sleeves (a T-shirt's or a puff sleeve's top edge falls away from the shoulder point), so the garment has no
+    shoulders to sit on; it hangs round the upper arms."""
+    if found.sleeves[0] is None or found.sleeves[1] is None:
+        return False
+    top = np.where(mask.any(0), np.argmax(mask, axis=0), mask.shape[0]).astype(np.float64)
+    chest = max(float(found.armpit[1][0] - found.armpit[0][0]), 1.0)
+    collar_y = 0.5 * float(found.collar[0][1] + found.collar[1][1])
+    for side, sleeve in enumerate(found.sleeves):
+        start = float(found.shoulder[side][0])
+        end = float(max(sleeve.outer[0], sleeve.cuff[0]) if side else min(sleeve.outer[0], sleeve.cuff[0]))
+        # (The sleeve's top edge over the first 60 % of its way out: a puff's gathers round off its far end.)
+        columns = np.arange(int(round(min(start, start + 0.6 * (end - start)))),
+                            int(round(max(start, start + 0.6 * (end - start)))) + 1)
+        columns = columns[(columns >= 0) & (columns < mask.shape[1])]
+        if not len(columns) or float(np.median(top[columns])) - collar_y > OFF_SHOULDER_LEVEL * chest:
+            return False
+    return True
+
+
 def _sleeve_layer(sleeve: _Sleeve, side: int, found: _GarmentLandmarks, body: _Body, scale: float,
                   config: TPSBaselineConfig, grid: tuple[np.ndarray, np.ndarray], size: tuple[int, int],
                   top_line: tuple[np.ndarray, np.ndarray], to_wrist: bool = False,
-                  arm_pixels: np.ndarray | None = None) -> _Layer:
+                  arm_pixels: np.ndarray | None = None, drop: float = 0.0) -> _Layer:
     """A sleeve mapped along the arm: fraction along and across the shoulder-elbow-wrist chain -> the same fraction
-    along the sleeve's axis and across its width (``to_wrist``: a long sleeve, down to the wrist)."""
+    along the sleeve's axis and across its width (``to_wrist``: a long sleeve, down to the wrist; ``drop``: how far
+    down the arm it starts, an off-the-shoulder top's)."""
     xx, yy = grid
     sw = body.width
     chain = body.arm_chain(side)
@@ -1636,8 +1674,8 @@ def _sleeve_layer(sleeve: _Sleeve, side: int, found: _GarmentLandmarks, body: _B
     g_direction = g_axis / g_length
     g_normal = _outer_normal(g_direction, side)
     # The sleeve starts at the shoulder point, which lies outside and above the joint: the first bit of the arm.
-    start = -0.12 * sw
-    length = max(config.sleeve_drape * scale * g_length, 0.2 * sw)
+    start = -0.12 * sw + drop
+    length = max(config.sleeve_drape * scale * g_length, 0.2 * sw) + drop
     # A long sleeve ends at the wrist (a boxy top's wide chest, or its dropped shoulders, make the scale's estimate
     # end on the forearm).
     if to_wrist:
@@ -2833,6 +2871,22 @@ class TPSBaseline(TryOnModel):
         thin = old_upper & ~_dilate(~_dilate(~old_upper, 2), 2) & (yy > body.neck[1] + 0.3 * sw)
         thin &= _dilate(arm_zone, max(1, int(round(0.08 * sw))))
         old_upper &= ~thin
+        # An old strap over a bare shoulder (a camisole's): a line one or two pixels wide, darker than the skin on
+        # either side of it, going up from the old top, which the parse gave to the neck or the arm, or in
+        # pieces to the top (taken for specks above the neck's base, above). Under an
+        # off-the-shoulder top or narrower straps it stood on the shoulder.
+        # (A dark top's: on a white top, the dark lines going up from its neckline are the neck's own shadows.)
+        if category != "lower" and old_upper.sum() >= 30 and face.sum() >= 30 and (
+                float(np.median(luminance[old_upper])) < float(np.median(luminance[face])) - 0.2):
+            # (Above the old top's upper edge in its own columns, over the shoulders: not the shaded edges of arms
+            # hanging beside it.)
+            first = np.where(old_upper.any(0), np.argmax(old_upper, axis=0), 0)
+            over_skin = np.isin(parse, (labels.NECK, labels.UPPER_GARMENT, *labels.ARM_LABELS)) & ~old_upper
+            over_skin &= (yy < first[None, :] + 2) & (yy < float(body.neck[1]) + 0.3 * sw)
+            if over_skin.any():
+                line = over_skin & (ndimage.grey_closing(luminance, size=(5, 5)) - luminance > STRAP_CONTRAST)
+                strap = ndimage.binary_propagation(old_upper & _dilate(line, 1), mask=line | old_upper) & line
+                old_upper |= _dilate(strap, 1) & over_skin
         # Sleeves the parse took for the lower garment (a forearm beside a skirt): along the forearms, what is nearer
         # the top's colour than the lower garment's stays (in front of the new lower garment).
         sleeve_over_lower = np.zeros(size, bool)
@@ -3268,6 +3322,15 @@ class TPSBaseline(TryOnModel):
                     trust = np.clip(ring_weight / 0.02, 0.0, 1.0)[..., None]
                     base = np.array(base, np.float32)
                     base[box] = nearby * trust + base[box] * (1 - trust)
+                    # (Right at the ring, the colours right beside: a strap's thin trace over a shaded shoulder took
+                    # the shoulder's mean over a tenth of its width, a lighter flat strip.)
+                    fine = max(1.0, 0.015 * sw)
+                    fine_weight = _blur_fast(known, fine)
+                    beside = _blur_fast((person[box] * known[..., None]).astype(np.float32), fine)
+                    beside = beside / np.maximum(fine_weight, 1e-6)[..., None]
+                    near_ring = (np.clip(fine_weight / 0.05, 0.0, 1.0)
+                                 * np.clip(1.0 - _edt(~source[box]) / (0.05 * sw), 0.0, 1.0))[..., None]
+                    base[box] = beside * near_ring + base[box] * (1 - near_ring)
                 # The light on the skin made up where the old garment was: the photo's own over that region, its
                 # broad fall-off only (the old garment's folds and print are no shape of skin).
                 light = np.clip(_broad_light(person, old, sw), 0.75, 1.15)
@@ -3367,6 +3430,9 @@ class TPSBaseline(TryOnModel):
                     body_now = (~background | (weight[..., 0] > 0.5)) & ~(backdrop_weight[..., 0] > 0.5)
                     outline_distance = _edt(body_now)
                     fall = np.clip(1.0 - outline_distance / (EDGE_REACH * sw), 0.0, 1.0) ** 2
+                    # (Not right beside the photo's own skin: its colours there already turn with the shoulder, and
+                    # darkened again, a strap's trace over it was a grey patch.)
+                    fall = fall * inward[..., 0]
                     skin = np.where(torso_skin[..., None], skin * (1.0 - EDGE_SHADE * fall)[..., None], skin)
                 result = person * (1 - replaced[..., None]) + backdrop * backdrop_weight + skin * weight
                 result = np.where(replaced[..., None] > 0, result, person)
