@@ -1770,3 +1770,24 @@ def test_an_off_the_shoulder_top_bares_the_shoulders_and_leaves_no_old_strap():
     log.info("old strap: %d pixels in the photo, %d still a dark line", strap.sum(), left.sum())
     assert strap.sum() >= 20
     assert left.sum() <= 3, left.sum()
+
+
+def test_made_up_shoulders_meet_the_photos_skin_without_a_dark_seam():
+    """A T-shirt on a woman in a strapped top, her bare shoulders beside her neck: where the skin made up in the old
+    straps' place meets the photo's own skin near the body's outline, it has that skin's brightness (before: the
+    darkening towards the outline on the backdrop was laid over colours that already had the photo's shading there,
+    and a brown band ran along the shoulder's top, 0.90 of the brightness of the photo's skin beside it; now 1.0)."""
+    result = _tryon("052964_0.jpg", "06123_00.jpg")
+    person_px, out, region, parse, _, sw = _arrays(result)
+    changed = np.abs(out - person_px).max(-1)
+    real = np.isin(parse, (labels.NECK, *labels.ARM_LABELS)) & (changed < 0.02) & ~region
+    made = (changed > 0.05) & ~region & (parse != labels.BACKGROUND)
+    distance, (rows, cols) = ndimage.distance_transform_edt(~real, return_indices=True)
+    by_outline = ndimage.distance_transform_edt(parse != labels.BACKGROUND) < 0.1 * sw
+    near = made & (distance >= 1) & (distance <= 3) & by_outline
+    luminance = out @ np.array([0.299, 0.587, 0.114], np.float32)
+    ratio = float(np.median(luminance[near] / np.maximum(luminance[rows[near], cols[near]], 1e-3)))
+    log.info("made-up skin 1-3 px from the photo's, by the outline: %d pixels, %.3f of its brightness", near.sum(),
+             ratio)
+    assert near.sum() >= 50
+    assert ratio >= 0.95, ratio
