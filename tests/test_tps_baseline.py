@@ -646,6 +646,24 @@ def test_local_spread_is_the_same_with_opencv_and_scipy(monkeypatch):
             assert float(fast.max()) > 0.1  # (it measured a spread)
 
 
+def test_closing_is_the_same_with_opencv_and_scipy(monkeypatch):
+    """An old strap is told by a grey closing of the luminance over the skin above the old top, OpenCV's where it is
+    installed and SciPy's elsewhere, in the box of those pixels: both equal SciPy's closing of the whole image there,
+    and the image is left as it is outside the box."""
+    pytest.importorskip("cv2", reason="OpenCV not installed: only the SciPy path runs here")
+    rng = np.random.default_rng(5)
+    image = rng.random((120, 90)).astype(np.float32)
+    where = np.zeros(image.shape, bool)
+    where[30:60, 20:70] = True
+    expected = ndimage.grey_closing(image, size=(5, 5), mode="nearest")
+    for cv2 in (tps_baseline._cv2, None):
+        monkeypatch.setattr(tps_baseline, "_cv2", cv2)
+        closed = tps_baseline._closing(image, where, 5)
+        assert float(np.abs(closed - expected)[where].max()) == 0.0
+        assert np.array_equal(closed[:20], image[:20]) and np.array_equal(closed[80:], image[80:])
+        assert float((closed - image)[where].min()) >= 0.0 and float((closed - image)[where].max()) > 0.1
+
+
 @pytest.mark.parametrize("factor", [1, 4])
 def test_push_pull_fill_far_from_the_known_pixels_keeps_their_colour(factor):
     """Known pixels in one corner only: the fill far from them is their colour, not darkened. (The coarsest level's

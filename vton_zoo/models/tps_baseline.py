@@ -230,6 +230,25 @@ def _blur_fast(image: np.ndarray, sigma: float) -> np.ndarray:
     return ndimage.gaussian_filter(image.astype(np.float32), sigmas, mode="nearest", truncate=4.0)
 
 
+def _closing(image: np.ndarray, where: np.ndarray, size: int) -> np.ndarray:
+    """Grey closing of a 2-D float array by a ``size`` x ``size`` square, edges repeated, computed over the box of
+    ``where`` (with room for the window; ``image`` itself outside it): OpenCV's where it is installed, else SciPy's,
+    the same values."""
+    out = np.array(image, np.float32)
+    rows, cols = np.flatnonzero(where.any(1)), np.flatnonzero(where.any(0))
+    if not len(rows):
+        return out
+    pad = size
+    box = (slice(max(0, rows[0] - pad), rows[-1] + pad + 1), slice(max(0, cols[0] - pad), cols[-1] + pad + 1))
+    part = np.ascontiguousarray(out[box])
+    if _cv2 is not None:
+        out[box] = _cv2.morphologyEx(part, _cv2.MORPH_CLOSE, np.ones((size, size), np.uint8),
+                                     borderType=_cv2.BORDER_REPLICATE)
+    else:
+        out[box] = ndimage.grey_closing(part, size=(size, size), mode="nearest")
+    return out
+
+
 def _edt(mask: np.ndarray) -> np.ndarray:
     """Euclidean distance of each True pixel of ``mask`` to the nearest False one (0 on False): OpenCV's exact
     transform where it is installed (several times faster), else SciPy's; the same values either way (OpenCV's are
@@ -2884,9 +2903,12 @@ class TPSBaseline(TryOnModel):
             over_skin = np.isin(parse, (labels.NECK, labels.UPPER_GARMENT, *labels.ARM_LABELS)) & ~old_upper
             over_skin &= (yy < first[None, :] + 2) & (yy < float(body.neck[1]) + 0.3 * sw)
             if over_skin.any():
-                line = over_skin & (ndimage.grey_closing(luminance, size=(5, 5)) - luminance > STRAP_CONTRAST)
-                strap = ndimage.binary_propagation(old_upper & _dilate(line, 1), mask=line | old_upper) & line
-                old_upper |= _dilate(strap, 1) & over_skin
+                line = over_skin & (_closing(luminance, over_skin, 5) - luminance > STRAP_CONTRAST)
+                if line.any():
+                    pieces, _ = ndimage.label(line, structure=np.ones((3, 3)))
+                    touching = np.unique(pieces[line & _dilate(old_upper, 1)])
+                    strap = np.isin(pieces, touching[touching > 0])
+                    old_upper |= _dilate(strap, 1) & over_skin
         # Sleeves the parse took for the lower garment (a forearm beside a skirt): along the forearms, what is nearer
         # the top's colour than the lower garment's stays (in front of the new lower garment).
         sleeve_over_lower = np.zeros(size, bool)
@@ -3359,12 +3381,15 @@ class TPSBaseline(TryOnModel):
                 above = _skin_above(skin_known & ~uncovered & (parse == labels.NECK), uncovered, sw)
                 if above.sum() >= 30:
                     ext, ext_trust = _extended_down(person, above, uncovered, sw)
-                    ext_trust = ext_trust[..., None]
                     top = uncovered & _dilate(above, max(1, int(round(0.1 * sw))))
-                    relative = light / max(float(np.median(light[top])), 1e-3) if top.any() else light
-                    relative = np.clip(relative, 0.8, 1.2)
-                    interior = (ext * relative[..., None] * ext_trust
-                                + _skin_tones(person, above)(relative) * (1 - ext_trust))
+                    level = max(float(np.median(light[top])), 1e-3) if top.any() else 1.0
+                    # (Over the hole's box only: elsewhere the skin is not made up.)
+                    rows, cols = np.flatnonzero(uncovered.any(1)), np.flatnonzero(uncovered.any(0))
+                    box = (slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1))
+                    relative = np.clip(light[box] / level, 0.8, 1.2)
+                    trust = ext_trust[box][..., None]
+                    interior[box] = (ext[box] * relative[..., None] * trust
+                                     + _skin_tones(person, above)(relative) * (1 - trust))
                 # (Near the edge the skin around already has the photo's light there: the fill is seamless.)
                 skin = ((1 - inward) * base + inward * interior).astype(np.float32)
                 shown_legs = legs_skin & skin_known
