@@ -2813,12 +2813,16 @@ class TPSBaseline(TryOnModel):
             skin_tone = np.median(person[face], axis=0)
             top_tone = np.median(person[old_upper], axis=0)
             nearer_top = (np.linalg.norm(person - top_tone, axis=2) < np.linalg.norm(person - skin_tone, axis=2))
-            old_upper |= arm_pixels & nearer_top & ~face_like
+            # (Not skin in shadow: darker than the face, nearer a black top's colour, but of the skin's chroma and
+            # at least as saturated as the face, where a black or grey sleeve is grey. The inner side of an arm
+            # beside a black top was made up, a pale ghost of the arm.)
+            shadowed = _skin_in_shadow(person, luminance, face, hands)
+            old_upper |= arm_pixels & nearer_top & ~face_like & ~shadowed
             # Whatever its brightness, skin has the chroma of the face and hands: a grey or a black sleeve has not.
             if category != "lower":
                 not_skin = ~_skin_chroma(person, face | hands)
                 # (A sheer black sleeve over skin has its chroma but is much darker than the face.)
-                not_skin |= luminance < 0.5 * float(np.median(luminance[face]))
+                not_skin |= (luminance < 0.5 * float(np.median(luminance[face]))) & ~shadowed
                 # (A sleeve is wide; the shadowed edge of a bare arm, a thin line, is no sleeve.)
                 sleeve_like = arm_pixels & not_skin
                 old_upper |= _dilate(~_dilate(~sleeve_like, 2), 2) & arm_pixels
@@ -2844,6 +2848,7 @@ class TPSBaseline(TryOnModel):
             # (Skin's chroma, lit or in shade; not the dark pixels whose chroma says little.)
             skin_coloured = _skin_chroma(person, face | hands) & (
                 luminance > 0.5 * float(np.median(luminance[face])))
+            skin_coloured |= _skin_in_shadow(person, luminance, face, hands)  # (an arm's inner side, in shadow)
             fabric = old_upper & ~skin_coloured  # (the top's own colour: the parse's top may hold much skin)
             top_pixels = fabric if fabric.sum() >= 0.3 * old_upper.sum() else old_upper
             top_tone = np.median(person[top_pixels], axis=0)
@@ -3507,6 +3512,17 @@ def _chroma(person: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """YCbCr's Cb and Cr of ``person`` (RGB in [0, 1]): its colour, whatever its brightness."""
     r, g, b = person[..., 0], person[..., 1], person[..., 2]
     return -0.1687 * r - 0.3313 * g + 0.5 * b, 0.5 * r - 0.4187 * g - 0.0813 * b
+
+
+def _skin_in_shadow(person: np.ndarray, luminance: np.ndarray, face: np.ndarray, hands: np.ndarray) -> np.ndarray:
+    """Pixels darker than the face's median that have the skin's chroma (that of ``face`` and ``hands``) and are at
+    least four fifths as saturated as the face (shadowed skin keeps or deepens its colour; black, grey and sheer
+    black fabric over skin are greyer)."""
+    total = person.sum(2) + 1e-3
+    saturation = np.hypot(person[..., 0] / total - 1 / 3, person[..., 1] / total - 1 / 3)
+    level = float(np.median(luminance[face]))
+    return ((luminance < level) & (saturation >= 0.8 * float(np.median(saturation[face])))
+            & _skin_chroma(person, face | hands))
 
 
 def _skin_chroma(person: np.ndarray, reference: np.ndarray, floor: float = 0.035) -> np.ndarray:
