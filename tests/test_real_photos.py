@@ -1809,3 +1809,21 @@ def test_an_arm_in_shadow_beside_a_black_top_stays_the_photos():
     log.info("upper arm beside the top: %d pixels, %.2f kept", arm.sum(), kept)
     assert arm.sum() >= 1000
     assert kept >= 0.6, kept
+
+
+def test_in_a_stride_the_back_trouser_leg_ends_at_its_own_ankle():
+    """Wide trousers on a woman walking, her back foot raised higher than the front one: the back leg's hem is at
+    its own ankle and her back shoe shows whole (before: both hems lay at the front foot's height, and the back leg's
+    fabric covered the top of that shoe with a notch: 0.28 of the shoe just below the ankle under the trousers; now
+    0.07)."""
+    result = _tryon("049713_0.jpg", "051988_1.jpg")
+    person_px, out, region, parse, k, sw = _arrays(result)
+    yy, xx = np.mgrid[0:region.shape[0], 0:region.shape[1]]
+    ankles = [11, 14]  # (the keypoints' right and left ankle)
+    back = min(ankles, key=lambda i: k[i, 1])
+    assert k[max(ankles, key=lambda i: k[i, 1]), 1] - k[back, 1] > 0.2 * sw  # (a stride: one foot well above)
+    shoe = (np.hypot(xx - k[back, 0], yy - (k[back, 1] + 0.12 * sw)) < 0.1 * sw) & (parse != labels.BACKGROUND)
+    covered = float(region[shoe].mean())
+    log.info("back shoe: %d pixels, %.2f under the new trousers", shoe.sum(), covered)
+    assert shoe.sum() >= 150
+    assert covered <= 0.15, covered

@@ -1825,6 +1825,9 @@ def _leg_layer(shape: _LowerGarment, side: int, body: _Body, w_centre: float, w_
     ys = np.array([p[1] for p in chain])
     lengths = np.concatenate([[0.0], np.cumsum([float(np.hypot(*(b - a))) for a, b in zip(chain[:-1], chain[1:])])])
     end = float(np.interp(hem_y, ys, lengths, right=lengths[-1] + (hem_y - ys[-1]))) if ys[-1] > ys[0] else lengths[-1]
+    # (Never past this leg's own ankle: in a stride the back foot is higher, and the hem laid at the front foot's
+    # height covered the back shoe.)
+    end = min(end, lengths[-1] + 0.06 * sw)
     t = along / max(end, 1.0)
     g_y = shape.top + np.clip(t, 0, 1) * (shape.bottom - shape.top)
     # The garment's leg edges per row: above the crotch the centre line and the side, below it the leg's run.
