@@ -1827,3 +1827,21 @@ def test_in_a_stride_the_back_trouser_leg_ends_at_its_own_ankle():
     log.info("back shoe: %d pixels, %.2f under the new trousers", shoe.sum(), covered)
     assert shoe.sum() >= 150
     assert covered <= 0.15, covered
+
+
+def test_trousers_reach_the_shoes_when_the_feet_are_only_a_little_apart_in_height():
+    """Ripped jeans on a man standing, one ankle keypoint a fifth of the shoulder width above the other: both legs
+    reach his shoes, as the old jeans did (cutting each leg at its own ankle, as in a stride, left a gap of the white
+    backdrop above one shoe: 81 pixels of backdrop made there; now 3)."""
+    result = _tryon("051918_0.jpg", "051827_1.jpg")
+    person_px, out, region, parse, k, sw = _arrays(result)
+    yy, xx = np.mgrid[0:region.shape[0], 0:region.shape[1]]
+    backdrop = np.median(person_px[parse == labels.BACKGROUND], axis=0)
+    like = np.abs(out - backdrop).max(-1) < 0.06
+    was = np.abs(person_px - backdrop).max(-1) < 0.06
+    made = 0
+    for ankle in (11, 14):  # (the keypoints' right and left ankle)
+        zone = (np.abs(xx - k[ankle, 0]) < 0.08 * sw) & (np.abs(yy - k[ankle, 1]) < 0.1 * sw) & ~region
+        made += int((zone & like & ~was).sum())
+    log.info("backdrop made round the ankles: %d pixels", made)
+    assert made <= 20, made

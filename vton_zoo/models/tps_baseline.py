@@ -1794,6 +1794,9 @@ def _lower_layers(garment_mask: np.ndarray, body: _Body, outline: _Outline, pars
     return [_Layer(source, region, "skirt")]
 
 
+STRIDE = 0.3  # one ankle this much (x the shoulder width) above the other: a stride
+
+
 def _legs_extent(body: _Body, y: float, config: TPSBaselineConfig) -> float:
     """Half the width both legs span at row ``y`` (from the leg bones and the thigh radius), around the centre."""
     centre = float(body.centre_x(y))
@@ -1825,9 +1828,12 @@ def _leg_layer(shape: _LowerGarment, side: int, body: _Body, w_centre: float, w_
     ys = np.array([p[1] for p in chain])
     lengths = np.concatenate([[0.0], np.cumsum([float(np.hypot(*(b - a))) for a, b in zip(chain[:-1], chain[1:])])])
     end = float(np.interp(hem_y, ys, lengths, right=lengths[-1] + (hem_y - ys[-1]))) if ys[-1] > ys[0] else lengths[-1]
-    # (Never past this leg's own ankle: in a stride the back foot is higher, and the hem laid at the front foot's
-    # height covered the back shoe.)
-    end = min(end, lengths[-1] + 0.06 * sw)
+    # (In a stride, one foot well above the other, never past this leg's own ankle: the hem laid at the front foot's
+    # height covered the back shoe. Feet a little apart in height are the keypoints' spread, not a stride: a leg cut
+    # at its ankle there left a gap of backdrop above a shoe the old trousers reached.)
+    other = body.leg_chain(1 - side)[-1]
+    if other[1] - ankle[1] > STRIDE * sw:
+        end = min(end, lengths[-1] + 0.06 * sw)
     t = along / max(end, 1.0)
     g_y = shape.top + np.clip(t, 0, 1) * (shape.bottom - shape.top)
     # The garment's leg edges per row: above the crotch the centre line and the side, below it the leg's run.
