@@ -2818,15 +2818,15 @@ class TPSBaseline(TryOnModel):
         # Sleeves the parse took for bare arms (a grey sweatshirt, sheer black sleeves): arm pixels that are not
         # skin-like and nearer the old top's colour than the face's are the old top.
         arm_pixels = np.isin(parse, labels.ARM_LABELS)
+        # (Skin in shadow, for the rules below: darker than the face, nearer a black top's colour, but of the skin's
+        # chroma and at least as saturated as the face, where a black or grey sleeve is grey. The inner side of an
+        # arm beside a black top was made up, a pale ghost of the arm.)
+        shadowed = _skin_in_shadow(person, luminance, face, hands) if face.sum() >= 30 else np.zeros(size, bool)
         if arm_pixels.any() and old_upper.sum() >= 30 and face.sum() >= 30:
             skin_tone = np.median(person[face], axis=0)
             top_tone = np.median(person[old_upper], axis=0)
             nearer_top = (np.linalg.norm(person - top_tone, axis=2) < np.linalg.norm(person - skin_tone, axis=2))
-            # (Not skin in shadow: darker than the face, nearer a black top's colour, but of the skin's chroma and
-            # at least as saturated as the face, where a black or grey sleeve is grey. The inner side of an arm
-            # beside a black top was made up, a pale ghost of the arm.)
-            shadowed = _skin_in_shadow(person, luminance, face, hands)
-            old_upper |= arm_pixels & nearer_top & ~face_like & ~shadowed
+            old_upper |= arm_pixels & nearer_top & ~face_like & ~shadowed  # (not skin in shadow)
             # Whatever its brightness, skin has the chroma of the face and hands: a grey or a black sleeve has not.
             if category != "lower":
                 not_skin = ~_skin_chroma(person, face | hands)
@@ -2857,7 +2857,7 @@ class TPSBaseline(TryOnModel):
             # (Skin's chroma, lit or in shade; not the dark pixels whose chroma says little.)
             skin_coloured = _skin_chroma(person, face | hands) & (
                 luminance > 0.5 * float(np.median(luminance[face])))
-            skin_coloured |= _skin_in_shadow(person, luminance, face, hands)  # (an arm's inner side, in shadow)
+            skin_coloured |= shadowed  # (an arm's inner side, in shadow)
             fabric = old_upper & ~skin_coloured  # (the top's own colour: the parse's top may hold much skin)
             top_pixels = fabric if fabric.sum() >= 0.3 * old_upper.sum() else old_upper
             top_tone = np.median(person[top_pixels], axis=0)
