@@ -1845,3 +1845,24 @@ def test_trousers_reach_the_shoes_when_the_feet_are_only_a_little_apart_in_heigh
         made += int((zone & like & ~was).sum())
     log.info("backdrop made round the ankles: %d pixels", made)
     assert made <= 20, made
+
+
+def test_off_the_shoulder_product_shots_are_told_from_the_others():
+    """Of the development product shots, the two off-the-shoulder tops (puff sleeves on a level elastic edge) and the
+    dress with off-the-shoulder cap sleeves are read as off the shoulder, and no other top or dress is (T-shirts, a
+    wide-necked striped top, puff-sleeved and balloon-sleeved blouses, a puff-sleeved dress keep their shoulders)."""
+    from vton_zoo.models.tps_baseline import _off_the_shoulder, garment_landmarks
+    from vton_zoo.preprocess.garment import garment_category, garment_mask
+    from vton_zoo.preprocess.io import load_image
+
+    found = []
+    for path in sorted((REAL / "garment").glob("*.jpg")):
+        mask = garment_mask(load_image(path, role="garment")) >= 0.5
+        category = garment_category(mask).category
+        if category == "lower":
+            continue
+        landmarks = garment_landmarks(mask, (0.28, 0.45) if category == "dress" else (0.6, 0.9))
+        if _off_the_shoulder(mask, landmarks):
+            found.append(path.stem)
+    log.info("off the shoulder: %s", found)
+    assert found == ["02305_00", "053744_1", "10297_00"]
