@@ -1866,3 +1866,18 @@ def test_off_the_shoulder_product_shots_are_told_from_the_others():
             found.append(path.stem)
     log.info("off the shoulder: %s", found)
     assert found == ["02305_00", "053744_1", "10297_00"]
+
+
+def test_a_v_necks_inner_back_of_nearly_the_fronts_colour_is_not_worn():
+    """A pink V-necked blouse whose product shot shows the inside of its back through the V, in shadow, only a little
+    darker than the front (and a white keyhole slit and a label on it): the V opens onto the chest (before: the
+    middle of the V under the neck was the inner back, drawn over the chest with its white slit: all of a band down
+    the middle under the new garment; now 0.03)."""
+    result = _tryon("049713_0.jpg", "049947_1.jpg")
+    _, _, region, _, k, sw = _arrays(result)
+    yy, xx = np.mgrid[0:region.shape[0], 0:region.shape[1]]
+    band = (np.abs(xx - k[1, 0]) < 0.05 * sw) & (yy > k[1, 1] + 0.05 * sw) & (yy < k[1, 1] + 0.2 * sw)
+    covered = float(region[band].mean())
+    log.info("the V's middle under the neck: %d pixels, %.2f under the new garment", band.sum(), covered)
+    assert covered <= 0.2, covered
+

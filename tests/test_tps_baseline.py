@@ -188,6 +188,31 @@ def test_off_the_shoulder_tops_are_told_by_their_level_top_edge(kind):
     assert tps_baseline._off_the_shoulder(mask, found) == (kind == "off_shoulder")
 
 
+def test_only_a_v_shaped_inner_back_deepens_the_neckline():
+    """Drawn product shots with an inner back a little darker than the front (0.10 apart, under the band rule's 0.12):
+    one showing through a V is found down to the V's point; one behind a crew neck (the sides dropping straight, a
+    U) is not taken for a V."""
+    for kind in ("v", "crew"):
+        canvas = Image.new("RGB", (300, 400), (255, 255, 255))
+        draw = ImageDraw.Draw(canvas)
+        draw.polygon([(125, 50), (175, 50), (210, 62), (270, 130), (240, 160), (210, 130), (210, 360), (90, 360),
+                      (90, 130), (60, 160), (30, 130), (90, 62)], fill=(230, 150, 150))
+        if kind == "v":
+            draw.polygon([(125, 50), (175, 50), (150, 125)], fill=(212, 136, 138))
+        else:
+            draw.chord([125, 26, 175, 76], 0, 180, fill=(212, 136, 138))
+        draw.chord([127, 42, 173, 58], 0, 180, fill=(255, 255, 255))  # (the back neckline's dip at the top)
+        image = np.asarray(canvas).astype(np.float32) / 255
+        mask = np.asarray(canvas.convert("L")) < 250
+        found = tps_baseline.garment_landmarks(mask)
+        neckline = tps_baseline._front_neckline(image, mask, found)
+        log.info("%s: neckline middle at %.0f", kind, neckline[2][1])
+        if kind == "v":
+            assert 115 <= neckline[2][1] <= 128, neckline
+        else:
+            assert neckline[2][1] < 90, neckline
+
+
 def test_front_neckline_below_the_inner_back(samples):
     # VITON-HD 00017's scoop neck: the dark inside of the back shows through the opening in the product shot, from
     # the top contour down to about y = 320 (of 1024). The front neckline is found below it, not at the top contour.

@@ -998,7 +998,8 @@ def _front_neckline(garment: np.ndarray, mask: np.ndarray, found: _GarmentLandma
     rows = np.flatnonzero(torso.any(1))
     if len(rows):
         lo, hi = rows[0] + int(0.4 * (rows[-1] - rows[0])), rows[0] + int(0.7 * (rows[-1] - rows[0]))
-        body = _front_colour(garment, mask, found, np.median(garment[lo:hi + 1][torso[lo:hi + 1]], axis=0))
+        torso_colour = np.median(garment[lo:hi + 1][torso[lo:hi + 1]], axis=0)
+        body = _front_colour(garment, mask, found, torso_colour)
         # A band two fifths of the opening wide: a label on the inner back averages out.
         band = slice(max(0, middle - max(1, int(0.2 * width))), middle + max(1, int(0.2 * width)) + 1)
         start, stop = int(y_top) + 1, int(min(height - 1, y_top + 0.8 * width))
@@ -1015,6 +1016,14 @@ def _front_neckline(garment: np.ndarray, mask: np.ndarray, found: _GarmentLandma
                     # (A thin band on top is the back's neck tape: the front lies at least a crew neck's depth down.)
                     depth = max(float(start + settled[0]), corner_y + NECK_DEPTH * width)
                     inner_back = True
+        if not dipped:
+            # An inner back of nearly the front's colour, in shadow, showing through a V: too little unlike the front
+            # for the band down the middle, but a region narrowing steadily from the opening's width to a point.
+            # (Against the torso's colour: just below a deep V, where the front's is taken, lies the inner back.)
+            apex = _v_inner_back(garment, mask, found, torso_colour)
+            if apex is not None and apex > depth:
+                depth, inner_back = apex, True
+                shape = np.array([0.0, 0.5, 1.0, 0.5, 0.0])  # (straight sides)
     if dipped and not inner_back:
         depths = contour_depths
     else:
@@ -1026,6 +1035,51 @@ def _front_neckline(garment: np.ndarray, mask: np.ndarray, found: _GarmentLandma
     depths[3] = max(depths[3], depths[4])
     depths[2] = max(depths[2], depths[1], depths[3])
     return np.stack([xs, depths], 1)
+
+
+V_UNLIKE = 0.06  # colour distance from the front from which a pixel can be a V's inner back
+
+
+def _v_inner_back(garment: np.ndarray, mask: np.ndarray, found: _GarmentLandmarks, body: np.ndarray) -> float | None:
+    """The row of a V neck's point where the inside of the back, a little unlike the front (``V_UNLIKE``), shows
+    through it: the region of such pixels between the collar corners joined to the middle below the top contour is
+    as wide as the opening at first and narrows steadily to a point (at a quarter of its depth still wider than a
+    V's 0.85 of the opening, at half of it wider than 0.65 would be a crew neck's inner back, whose sides drop
+    straight), at least 0.6 of the opening's width below the corners. None where there is no such region."""
+    left, right = found.collar
+    width = float(right[0] - left[0])
+    height, image_w = mask.shape
+    if width < 8:
+        return None
+    corner_y = max(float(left[1]), float(right[1]))
+    middle = int(np.clip(round(0.5 * (left[0] + right[0])), 0, image_w - 1))
+    top = int(np.argmax(mask[:, middle])) if mask[:, middle].any() else height
+    x0, x1 = int(np.ceil(left[0])), int(np.floor(right[0])) + 1
+    bottom = int(min(height, corner_y + 1.6 * width))
+    if top >= bottom - 4 or x1 - x0 < 8:
+        return None
+    unlike = (np.linalg.norm(garment[top:bottom, x0:x1] - body, axis=2) >= V_UNLIKE) & mask[top:bottom, x0:x1]
+    unlike = ndimage.binary_opening(unlike, iterations=1)  # (specks of a print, the fabric's grain)
+    pieces, _ = ndimage.label(unlike)
+    centre = middle - x0
+    seeds = pieces[: max(1, int(0.5 * width)), max(0, centre - 2): centre + 3]
+    seeds = seeds[seeds > 0]
+    if not seeds.size:
+        return None
+    region = pieces == np.bincount(seeds).argmax()
+    rows = np.flatnonzero(region.any(1))
+    depth = (top + float(rows.max()) - corner_y) / width
+    if rows[0] > 0.15 * width or depth < 0.6:
+        return None
+    columns = np.arange(region.shape[1])
+
+    def spread(fraction: float) -> float:
+        row = region[int(rows[0] + fraction * (rows.max() - rows[0]))]
+        return float(np.ptp(columns[row])) / width if row.any() else 0.0
+
+    if spread(0.0) < 0.8 or spread(0.25) > 0.85 or not 0.2 <= spread(0.5) <= 0.65 or spread(0.75) > 0.45:
+        return None
+    return top + float(rows.max())
 
 
 def _v_filled(mask: np.ndarray, opening: np.ndarray, neckline: np.ndarray) -> np.ndarray:
