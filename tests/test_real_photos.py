@@ -1881,3 +1881,24 @@ def test_a_v_necks_inner_back_of_nearly_the_fronts_colour_is_not_worn():
     log.info("the V's middle under the neck: %d pixels, %.2f under the new garment", band.sum(), covered)
     assert covered <= 0.2, covered
 
+
+
+def test_no_dotted_line_of_an_old_patterned_rib_round_the_neck():
+    """A V-necked blouse on a woman in a T-shirt with a zebra-striped rib collar: what the parse gave the neck of the
+    rib's upper edge (its stripes' ends, a pixel or two wide) goes with the old top (before: a dotted line of black
+    and white round the neck's base above the made-up chest: of the neck within 0.04 shoulder widths of the old top,
+    8 pixels dark and 48 not of the skin's chroma; now 0 and 16)."""
+    from vton_zoo.models.tps_baseline import _skin_chroma
+
+    result = _tryon("049713_0.jpg", "049947_1.jpg")
+    _, out, region, parse, _, sw = _arrays(result)
+    yy = np.mgrid[0:parse.shape[0], 0:parse.shape[1]][0]
+    chin = np.flatnonzero((parse == labels.FACE).any(1)).max()
+    old = parse == labels.UPPER_GARMENT
+    band = (parse == labels.NECK) & (ndimage.distance_transform_edt(~old) <= 0.04 * sw) & (yy > chin) & ~region
+    dark = band & (out @ np.array([0.299, 0.587, 0.114], np.float32) < 0.3)
+    unlike = band & ~_skin_chroma(out, (parse == labels.FACE) | np.isin(parse, labels.HAND_LABELS))
+    log.info("neck by the old top: %d pixels, %d dark, %d not of the skin's chroma", band.sum(), dark.sum(),
+             unlike.sum())
+    assert band.sum() >= 200
+    assert dark.sum() <= 2 and unlike.sum() <= 30, (dark.sum(), unlike.sum())

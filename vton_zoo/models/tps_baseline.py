@@ -2902,6 +2902,16 @@ class TPSBaseline(TryOnModel):
                 # (A thin rib is a collar too where its colour is vivid, far from the skin's: a red one.)
                 vivid = neck & _vivid(cb, cr, face)
                 old_upper |= _dilate(~_dilate(~vivid, 1), 1) & neck
+                # (And what is left of a dark-patterned rib along the old top's upper edge: its stripes' ends, a
+                # pixel or two wide, reach up into the "neck" there, and stayed as a dotted line round the neck's
+                # base. Pieces with dark pixels only: a white rib's slivers on pale skin hardly show, and replaced
+                # they notched the new top's outline.)
+                rib = neck & ~_skin_chroma(person, face | hands) & _dilate(old_upper, max(2, int(round(0.03 * sw))))
+                if rib.any():
+                    pieces, _ = ndimage.label(rib, structure=np.ones((3, 3)))
+                    dark = rib & (luminance < 0.5 * float(np.median(luminance[face])))
+                    touching = np.intersect1d(pieces[rib & _dilate(old_upper, 1)], pieces[dark])
+                    old_upper |= np.isin(pieces, touching[touching > 0])
         # Bare skin the parse took for the top (a bare shoulder beside a strap, the chest in a deep V, whole bare arms
         # when the parse's top took the skin's colours): where the top is not skin-coloured, pieces of old top with
         # the face's skin colour, smooth, joined to the skin around (neck, arms, face, hands), are skin and stay as
