@@ -2907,6 +2907,8 @@ class TPSBaseline(TryOnModel):
                 # base. Pieces with dark pixels only: a white rib's slivers on pale skin hardly show, and replaced
                 # they notched the new top's outline.)
                 rib = neck & ~_skin_chroma(person, face | hands) & _dilate(old_upper, max(2, int(round(0.03 * sw))))
+                # (Not at the neck's outline on the backdrop: made up there, a fin of skin stood off the neck.)
+                rib &= ~_dilate(parse == labels.BACKGROUND, 2)
                 if rib.any():
                     pieces, _ = ndimage.label(rib, structure=np.ones((3, 3)))
                     dark = rib & (luminance < 0.5 * float(np.median(luminance[face])))
