@@ -1399,6 +1399,7 @@ class _Layer:
     round_: np.ndarray | None = None  # a sleeve's tube: -1..1 across it, for its round shading
     armpit_y: float | None = None  # ...and its armpits' row
     solid: np.ndarray | None = None  # bool (H, W): where the part must be fabric (a sleeve over the photo's arm)
+    off_shoulder: bool = False  # a torso hanging round the upper arms, the shoulders bare
 
 
 def _upper_layers(garment_mask: np.ndarray, garment: np.ndarray, body: _Body, outline: _Outline, parse: np.ndarray,
@@ -1538,9 +1539,17 @@ def _upper_layers(garment_mask: np.ndarray, garment: np.ndarray, body: _Body, ou
     ankles = [a[1] for a in body.ankle if a is not None]
     p_hem_y = min(p_hem_y, height - 2.0, max(ankles) + 0.05 * sw if ankles else height - 2.0)
 
+    # Off the shoulder the top edge crosses the upper arms a little below the shoulders, however tall the puffs
+    # hanging from it are in the product shot (from the armpits by the scale, it rose to the neck's base over a
+    # slim body and the top was a T-shirt).
+    top_scale = scale
+    if off_shoulder and g_arm_y > top_contour_y:
+        edge_y = float(np.mean([s[1] for s in body.shoulder])) + OFF_SHOULDER_DROP * sw
+        top_scale = min(scale, max(0.0, armpit_y - edge_y) / (g_arm_y - top_contour_y))
+
     def person_y(g_y: float) -> float:
         if g_y <= g_arm_y:
-            return armpit_y + scale * (g_y - g_arm_y)
+            return armpit_y + top_scale * (g_y - g_arm_y)
         return armpit_y + (g_y - g_arm_y) * (p_hem_y - armpit_y) / max(g_bottom - g_arm_y, 1.0)
 
     # Garment torso width per row (sleeves removed) and the person's target width.
@@ -1659,7 +1668,8 @@ def _upper_layers(garment_mask: np.ndarray, garment: np.ndarray, body: _Body, ou
         outline_points[0] = np.array([outline_points[0][0], min(outline_points[0][1], neckline[0][1])])
     region = _polygon(outline_points, size)
     layers = [_Layer(source, region, "torso", found.torso_mask, opening,
-                     (p_collar[0], p_collar[1]) if has_shoulders else None, armpit_y=armpit_y)]
+                     (p_collar[0], p_collar[1]) if has_shoulders else None, armpit_y=armpit_y,
+                     off_shoulder=off_shoulder)]
 
     # Sleeves along the arms. Long sleeves (by the scale, or as long against the body as laid flat against the
     # garment's collar-to-hem, both sleeves together reaching most of the way down the forearms) go to the wrists.
@@ -1707,7 +1717,8 @@ def _upper_layers(garment_mask: np.ndarray, garment: np.ndarray, body: _Body, ou
 
 
 STRAP_CONTRAST = 0.08  # how much darker than the skin beside it (luminance) a thin line is to be an old strap
-OFF_SHOULDER_LEVEL = 0.07  # a sleeve's top edge no lower than this (x the chest) below the collar corners: level
+OFF_SHOULDER_DROP = 0.22  # an off-the-shoulder top's edge at least this far (x the shoulder width) below the shoulders
+OFF_SHOULDER_LEVEL = 0.07  # a sleeve's top edge within this (x the chest) of the collar corners' height: level
 
 
 def _off_the_shoulder(mask: np.ndarray, found: _GarmentLandmarks) -> bool:
@@ -1726,7 +1737,8 @@ def _off_the_shoulder(mask: np.ndarray, found: _GarmentLandmarks) -> bool:
         columns = np.arange(int(round(min(start, start + 0.6 * (end - start)))),
                             int(round(max(start, start + 0.6 * (end - start)))) + 1)
         columns = columns[(columns >= 0) & (columns < mask.shape[1])]
-        if not len(columns) or float(np.median(top[columns])) - collar_y > OFF_SHOULDER_LEVEL * chest:
+        # (Level: not falling away, nor rising above the collar corners as a V's straps and cap sleeves do.)
+        if not len(columns) or abs(float(np.median(top[columns])) - collar_y) > OFF_SHOULDER_LEVEL * chest:
             return False
     return True
 
@@ -3135,7 +3147,9 @@ class TPSBaseline(TryOnModel):
                                     / max(float(bone @ bone), 1e-6), 0.0, 1.0)
                     outer = np.abs(xx - body.neck[0]) > np.abs(chain[0][0] + along * bone[0] - body.neck[0])
                     margin &= ~(arms[side] & below & outer)
-            if any(layer.name.startswith("sleeve") for layer in layers):
+            # (Not an off-the-shoulder top's: it leaves the shoulders bare, and taken up over an old tank's straps
+            # it was a T-shirt.)
+            if any(layer.name.startswith("sleeve") for layer in layers) and not layers[0].off_shoulder:
                 # A top with sleeves rests on the shoulders: where the old one reached higher on them (beside the
                 # neck's opening) the new one's shoulders go up to where the old one's were.
                 reach = max(3, int(round(0.15 * sw)))
