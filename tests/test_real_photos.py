@@ -1923,3 +1923,24 @@ def test_an_off_the_shoulder_tops_edge_crosses_the_upper_arms_on_a_slim_body():
              edge)
     assert max(shares) <= 0.2, shares
     assert 0.1 <= edge <= 0.35, edge
+
+
+def test_no_dark_band_of_a_made_up_arm_on_the_made_up_chest():
+    """A yellow camisole on a woman in a white tank top, her arms bare: between the camisole's straps and her arms,
+    above the armpits, the skin made up in the tank's place is chest, not the shaded inner side of a made-up arm laid
+    past her own (before: a dark band ran down beside each arm; the darkest tenth of the made-up skin within a tenth
+    of the shoulder width of her arms was at 0.55 of the made-up chest's brightness, now 0.77)."""
+    result = _tryon("model_8.png", "02015_00.jpg")
+    person_px, out, region, parse, k, sw = _arrays(result)
+    yy = np.mgrid[0:parse.shape[0], 0:parse.shape[1]][0]
+    changed = np.abs(out - person_px).max(-1)
+    arms = np.isin(parse, labels.ARM_LABELS) & (changed < 0.02)
+    made = (changed > 0.05) & ~region & (parse == labels.UPPER_GARMENT) & (yy < 0.5 * (k[2, 1] + k[5, 1]) + 0.4 * sw)
+    distance = ndimage.distance_transform_edt(~arms)
+    near = made & (distance >= 3) & (distance <= 0.1 * sw)
+    chest = made & (distance > 0.2 * sw)
+    luminance = out @ np.array([0.299, 0.587, 0.114], np.float32)
+    ratio = float(np.percentile(luminance[near], 10) / np.median(luminance[chest]))
+    log.info("made-up skin by the arms: %d pixels, darkest tenth at %.2f of the chest's brightness", near.sum(), ratio)
+    assert near.sum() >= 500 and chest.sum() >= 500
+    assert ratio >= 0.68, ratio

@@ -1716,6 +1716,7 @@ def _upper_layers(garment_mask: np.ndarray, garment: np.ndarray, body: _Body, ou
     return layers
 
 
+BARE_ARM = 0.8  # share of an upper arm the photo shows as arm for it to be bare (the old top sleeveless)
 STRAP_CONTRAST = 0.08  # how much darker than the skin beside it (luminance) a thin line is to be an old strap
 OFF_SHOULDER_DROP = 0.22  # an off-the-shoulder top's edge at least this far (x the shoulder width) below the shoulders
 OFF_SHOULDER_LEVEL = 0.07  # a sleeve's top edge within this (x the chest) of the collar corners' height: level
@@ -3375,6 +3376,28 @@ class TPSBaseline(TryOnModel):
             seen = np.isin(parse, labels.ARM_LABELS + labels.HAND_LABELS) | limb_skin
             reach = max(1, int(round(0.04 * sw)))
             limb_cover[0] = np.where(~_dilate(~_dilate(seen, reach), reach), limb_cover[0], 0.0)
+        arm_dropped = np.zeros(size, bool)
+        if category != "lower" and old_upper.sum() >= 30:
+            # A bare upper arm (the old top sleeveless) shows whole in the photo: there, as beside a skirt, a made-up
+            # arm only closes the gaps the parse left in it; beyond it lies the torso, made up as the torso. (The
+            # made-up arm's outline reached past her arm over the old top's side, and its shaded inner side lay on
+            # the made-up chest as a dark band.)
+            seen = np.isin(parse, labels.ARM_LABELS + labels.HAND_LABELS) & ~old_upper
+            reach = max(1, int(round(0.04 * sw)))
+            closed = ~_dilate(~_dilate(seen, reach), reach)
+            for side in (0, 1):
+                chain = body.arm_chain(side)
+                if len(chain) < 2:
+                    continue
+                upper_arm = _limb_zone(xx, yy, chain[:2], (0.6 * config.arm_radius * sw,)) & ~background
+                upper_arm &= yy > chain[0][1] + 0.1 * sw  # (below the shoulder's cap)
+                if upper_arm.sum() >= 30 and float(seen[upper_arm].mean()) >= BARE_ARM:
+                    # (Above the armpits, beside the chest: lower, beside the new top's side, the made-up arm's edge
+                    # hid the top's ragged outline, which the backdrop there showed.)
+                    zone = _limb_zone(xx, yy, chain, (0.3 * sw,)) & ~closed
+                    zone &= yy < float(np.mean([s[1] for s in body.shoulder])) + 0.4 * sw
+                    arm_dropped |= zone & (limb_cover[0] > 0.02)
+                    limb_cover[0] = np.where(zone, 0.0, limb_cover[0])
         cover = np.maximum(limb_cover[0], np.where(legs_allowed, limb_cover[1], 0.0))
         shade_limbs = np.where(limb_cover[0] >= limb_cover[1], limb_shade[0], limb_shade[1])
         # The neck, the tops of the shoulders and the upper chest between the shoulder joints: body, where a garment
@@ -3383,6 +3406,7 @@ class TPSBaseline(TryOnModel):
         upper_chest = ((yy < body.neck[1] + 0.25 * sw) & (xx > min(body.shoulder[0][0], body.shoulder[1][0]))
                        & (xx < max(body.shoulder[0][0], body.shoulder[1][0])))
         skin_area = ((torso_body | neck_zone) & ~arm_zone) | (shoulder_line & (yy < body.neck[1])) | upper_chest
+        skin_area |= arm_dropped
         if category == "lower":
             # (Below the new garment's waist, what it leaves of a wider old one is the backdrop: the torso's outline
             # there is the old garment's. Limbs are made up as limbs.)
