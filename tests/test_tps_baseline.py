@@ -671,6 +671,26 @@ def test_local_spread_is_the_same_with_opencv_and_scipy(monkeypatch):
             assert float(fast.max()) > 0.1  # (it measured a spread)
 
 
+def test_shoulder_gaps_are_filled_with_the_fabric_mirrored_about_its_edge():
+    """A gap above a known region (a top's shoulders going up to the outline) takes the fabric below mirrored about
+    the known region's top edge, from ``inset`` rows inside it: a print's rows go on up in reverse order, where the
+    nearest pixels drew its edge row up into streaks. Where the mirror leaves the known region, the nearest pixel."""
+    image = np.zeros((40, 30, 3), np.float32)
+    image[..., 0] = np.arange(40)[:, None] / 40.0  # (a print: every row its own colour)
+    known = np.zeros((40, 30), bool)
+    known[20:40] = True
+    where = np.zeros((40, 30), bool)
+    where[12:20, 5:25] = True
+    filled = tps_baseline._mirrored_up(image, known, where, 2, 5)
+    ys, _ = np.nonzero(where)
+    assert np.allclose(filled[:, 0], (2 * 20 + 2 - ys) / 40.0)  # (row 19 takes row 23, row 12 row 30)
+    assert len(np.unique(filled[:, 0])) == 8  # (no streaks: each row its own)
+    deep = np.zeros((40, 30), bool)
+    deep[0:20, 5:25] = True  # (a gap as tall as the fabric: its top rows' mirror falls outside it)
+    top = tps_baseline._mirrored_up(image, known, deep, 2, 5)
+    assert np.allclose(top[:20, 0][: 2], 22 / 40.0)  # (the nearest core pixel, two rows inside the edge)
+
+
 def test_closing_is_the_same_with_opencv_and_scipy(monkeypatch):
     """An old strap is told by a grey closing of the luminance over the skin above the old top, OpenCV's where it is
     installed and SciPy's elsewhere, in the box of those pixels: both equal SciPy's closing of the whole image there,

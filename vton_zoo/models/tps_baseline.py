@@ -2174,6 +2174,28 @@ def _nearest(image: np.ndarray, known: np.ndarray, where: np.ndarray, inset: int
     return image[box][rows, cols][where[box]]
 
 
+def _mirrored_up(image: np.ndarray, known: np.ndarray, where: np.ndarray, inset: int, smooth: int) -> np.ndarray:
+    """For the pixels ``where``, above ``known`` ones in their column (a top's shoulders going up to the shoulders'
+    outline): the fabric below mirrored about the known region's top edge, that edge smoothed across ``smooth``
+    columns and the mirror starting ``inset`` rows inside it; the nearest known pixel (:func:`_nearest`) where the
+    mirror leaves the known region. From the nearest pixels alone, a print's edge row was drawn up into streaks and
+    blocks."""
+    values = _nearest(image, known, where, inset)
+    height = known.shape[0]
+    rows = np.arange(height)[:, None]
+    # (The first known row at or below each pixel, per column; the columns' edges smoothed.)
+    first = np.minimum.accumulate(np.where(known, rows, height)[::-1], axis=0)[::-1]
+    top = ndimage.median_filter(np.where(known.any(0), np.argmax(known, axis=0), height), max(3, smooth | 1),
+                                mode="nearest")
+    ys, xs = np.nonzero(where)
+    edge = np.maximum(first[ys, xs], top[xs])
+    mirror = 2 * edge + inset - ys
+    ok = (edge < height) & (mirror < height)
+    ok[ok] = known[mirror[ok], xs[ok]]
+    values[ok] = image[mirror[ok], xs[ok]]
+    return values
+
+
 def _halve(array: np.ndarray) -> np.ndarray:
     """2x2 mean (an odd last row / column is repeated)."""
     if array.shape[0] % 2:
@@ -3178,7 +3200,8 @@ class TPSBaseline(TryOnModel):
                 shoulders = _shoulder_cover(alpha > 0.5, parse, body, torso_layer.collar, torso_layer.armpit_y,
                                             (xx, yy))
                 if shoulders.any():
-                    warped[shoulders] = _nearest(warped, alpha > 0.5, shoulders, max(2, int(round(0.04 * sw))))
+                    warped[shoulders] = _mirrored_up(warped, alpha > 0.5, shoulders, max(2, int(round(0.04 * sw))),
+                                                     int(round(0.1 * sw)))
                     alpha[shoulders] = 1.0
         if category == "upper" and old_lower.any():
             # A top hangs over the hips down to its hem: where the lower garment beside it is wider than the top's
