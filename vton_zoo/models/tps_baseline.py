@@ -2910,7 +2910,8 @@ class TPSBaseline(TryOnModel):
         # (Skin in shadow, for the rules below: darker than the face, nearer a black top's colour, but of the skin's
         # chroma and at least as saturated as the face, where a black or grey sleeve is grey. The inner side of an
         # arm beside a black top was made up, a pale ghost of the arm.)
-        shadowed = _skin_in_shadow(person, luminance, face, hands) if face.sum() >= 30 else np.zeros(size, bool)
+        skin_chroma = _skin_chroma(person, face | hands)  # (the face's and hands' chroma: used by the rules below)
+        shadowed = _skin_in_shadow(person, luminance, face, skin_chroma) if face.sum() >= 30 else np.zeros(size, bool)
         if arm_pixels.any() and old_upper.sum() >= 30 and face.sum() >= 30:
             skin_tone = np.median(person[face], axis=0)
             top_tone = np.median(person[old_upper], axis=0)
@@ -2918,7 +2919,7 @@ class TPSBaseline(TryOnModel):
             old_upper |= arm_pixels & nearer_top & ~face_like & ~shadowed  # (not skin in shadow)
             # Whatever its brightness, skin has the chroma of the face and hands: a grey or a black sleeve has not.
             if category != "lower":
-                not_skin = ~_skin_chroma(person, face | hands)
+                not_skin = ~skin_chroma
                 # (A sheer black sleeve over skin has its chroma but is much darker than the face.)
                 not_skin |= (luminance < 0.5 * float(np.median(luminance[face]))) & ~shadowed
                 # (A sleeve is wide; the shadowed edge of a bare arm, a thin line, is no sleeve.)
@@ -2932,7 +2933,7 @@ class TPSBaseline(TryOnModel):
                 # The same for the neck: a collar the parse took for skin (a red rib) is the old top's; a thin
                 # necklace is no collar.
                 neck = (parse == labels.NECK) & (yy > float(face.any(1).nonzero()[0].max()))
-                collar_like = neck & ~_skin_chroma(person, face | hands)
+                collar_like = neck & ~skin_chroma
                 old_upper |= _dilate(~_dilate(~collar_like, 2), 2) & neck
                 # (A thin rib is a collar too where its colour is vivid, far from the skin's: a red one.)
                 vivid = neck & _vivid(cb, cr, face)
@@ -2941,7 +2942,7 @@ class TPSBaseline(TryOnModel):
                 # pixel or two wide, reach up into the "neck" there, and stayed as a dotted line round the neck's
                 # base. Pieces with dark pixels only: a white rib's slivers on pale skin hardly show, and replaced
                 # they notched the new top's outline.)
-                rib = neck & ~_skin_chroma(person, face | hands) & _dilate(old_upper, max(2, int(round(0.03 * sw))))
+                rib = neck & ~skin_chroma & _dilate(old_upper, max(2, int(round(0.03 * sw))))
                 # (Not at the neck's outline on the backdrop: made up there, a fin of skin stood off the neck.)
                 rib &= ~_dilate(parse == labels.BACKGROUND, 2)
                 if rib.any():
@@ -2956,7 +2957,7 @@ class TPSBaseline(TryOnModel):
         if category != "lower" and old_upper.sum() >= 30 and face.sum() >= 30:
             skin_tone = np.median(person[face], axis=0)
             # (Skin's chroma, lit or in shade; not the dark pixels whose chroma says little.)
-            skin_coloured = _skin_chroma(person, face | hands) & (
+            skin_coloured = skin_chroma & (
                 luminance > 0.5 * float(np.median(luminance[face])))
             skin_coloured |= shadowed  # (an arm's inner side, in shadow)
             fabric = old_upper & ~skin_coloured  # (the top's own colour: the parse's top may hold much skin)
@@ -3054,7 +3055,7 @@ class TPSBaseline(TryOnModel):
             # (And a print's greys along the arm's edge: arm pixels not of the skin's chroma, of colours common in
             # the skirt, joined to it, are the skirt's; kept, they were a dotted line down the arm.)
             density = _colour_density(person, old_lower)[_colour_bins(person)]
-            like = arm_pixels & ~limb_skin & ~_skin_chroma(person, face | hands) & (density > 8.0 / 4096)
+            like = arm_pixels & ~limb_skin & ~skin_chroma & (density > 8.0 / 4096)
             old_lower |= ndimage.binary_propagation(old_lower & _dilate(like, 1), mask=like | old_lower) & like
         old = {"upper": old_upper, "lower": old_lower, "dress": old_upper | old_lower}[category]
 
@@ -3650,15 +3651,16 @@ def _chroma(person: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return -0.1687 * r - 0.3313 * g + 0.5 * b, 0.5 * r - 0.4187 * g - 0.0813 * b
 
 
-def _skin_in_shadow(person: np.ndarray, luminance: np.ndarray, face: np.ndarray, hands: np.ndarray) -> np.ndarray:
-    """Pixels darker than the face's median that have the skin's chroma (that of ``face`` and ``hands``) and are at
-    least four fifths as saturated as the face (shadowed skin keeps or deepens its colour; black, grey and sheer
-    black fabric over skin are greyer)."""
+def _skin_in_shadow(person: np.ndarray, luminance: np.ndarray, face: np.ndarray, skin_chroma: np.ndarray
+                    ) -> np.ndarray:
+    """Pixels darker than the face's median that have the skin's chroma (``skin_chroma``: :func:`_skin_chroma` of the
+    face and hands) and are at least four fifths as saturated as the face (shadowed skin keeps or deepens its colour;
+    black, grey and sheer black fabric over skin are greyer)."""
     total = person.sum(2) + 1e-3
     saturation = np.hypot(person[..., 0] / total - 1 / 3, person[..., 1] / total - 1 / 3)
     level = float(np.median(luminance[face]))
     return ((luminance < level) & (saturation >= 0.8 * float(np.median(saturation[face])))
-            & _skin_chroma(person, face | hands))
+            & skin_chroma)
 
 
 def _skin_chroma(person: np.ndarray, reference: np.ndarray, floor: float = 0.035) -> np.ndarray:
