@@ -2788,6 +2788,7 @@ class TPSBaseline(TryOnModel):
         arms = [_limb_zone(xx, yy, body.arm_chain(s), (config.arm_radius * sw, 0.8 * config.arm_radius * sw))
                 for s in (0, 1)]
         arm_zone = arms[0] | arms[1]
+        parse, arms_given_back = _bare_arms_taken_for_the_top(parse, person, arms, category, sw)
         outline = _torso_outline(parse, body, arm_zone, config)
 
         # What of the person is the old garment (what the new one replaces), skin, hair, face, hands.
@@ -2904,6 +2905,26 @@ class TPSBaseline(TryOnModel):
             if distance < 0.12:
                 old_upper |= hair & below
                 hair = hair & ~below
+        head_hair = hair & (yy < float(body.neck[1]) - 0.5 * sw)
+        if head_hair.sum() >= 30 and old_upper.sum() >= 30:
+            # The old top's edge where the parse saw hair (it gave the shaded side of a neck to the hair, and the
+            # white rib along it with it): hair pixels right beside the old top, in its colour rather than the
+            # hair's, are the old top. Kept as hair, a white tank's rib stayed as a thin line over the skin made up
+            # in its place.
+            # (And its anti-aliased edge, a blend of its colour and the skin's, a dotted line once the rib went.)
+            edge = hair & _dilate(old_upper, 3) & ~old_upper
+            if edge.any() and face.sum() >= 30:
+                top_tone = np.median(person[old_upper][::4], axis=0)
+                hair_tone = np.median(person[head_hair], axis=0)
+                colours = person[edge]
+                to_top = np.linalg.norm(colours - top_tone, axis=1)
+                to_hair = np.linalg.norm(colours - hair_tone, axis=1)
+                t, off, length = _on_segment(colours[None], np.median(person[face], axis=0)[None, None],
+                                             top_tone[None, None])
+                blend = ((t > 0.2) & (off < 0.06) & (length > 0.2))[0]
+                edge[edge] = ((to_top < 0.15) | blend) & (to_hair > 2 * to_top)
+                old_upper |= edge
+                hair &= ~edge
         # Sleeves the parse took for bare arms (a grey sweatshirt, sheer black sleeves): arm pixels that are not
         # skin-like and nearer the old top's colour than the face's are the old top.
         arm_pixels = np.isin(parse, labels.ARM_LABELS)
@@ -3284,6 +3305,8 @@ class TPSBaseline(TryOnModel):
                 tone = np.median(person[old][::4], axis=0)
                 if np.linalg.norm(tone - np.median(person[face], axis=0)) > 0.25:
                     oldish |= _dilate(old[box], 3) & (np.linalg.norm(person[box] - tone, axis=2) < 0.2)
+            # (Not the smooth skin given back to an arm: it may have the old top's tones, the reason it was taken.)
+            oldish &= ~arms_given_back[box]
             arm_itself = bare_arms[box] & ~oldish
             opened = _dilate(~_dilate(~arm_itself, 1), 1)
             pieces, count = ndimage.label(opened)
@@ -3607,6 +3630,7 @@ class TPSBaseline(TryOnModel):
         shaded = np.clip(warped * photo_shade[..., None], 0, 1)
         result = result * (1 - alpha[..., None]) + shaded * alpha[..., None]
         result = np.where(keep[..., None], person, result)
+        result = _hair_fringe(result, person, hair, ~keep & (np.abs(result - person).max(axis=2) > 0.03))
 
         warped_mask = np.zeros(size, np.float32)
         for layer in layers:
@@ -3614,6 +3638,100 @@ class TPSBaseline(TryOnModel):
         return {"warped_garment": np.clip(warped, 0, 1).transpose(2, 0, 1) * 2 - 1, "warped_mask": warped_mask[None],
                 "flow": flow.transpose(2, 0, 1), "composite_mask": alpha[None].astype(np.float32),
                 "tryon": (np.clip(result, 0, 1).transpose(2, 0, 1) * 2 - 1).astype(np.float32)}
+
+
+def _bare_arms_taken_for_the_top(parse: np.ndarray, person: np.ndarray, arms: list[np.ndarray], category: str,
+                                 sw: float) -> tuple[np.ndarray, np.ndarray]:
+    """``parse`` with the bare arm it gave the top given back to the arm, and the pixels given back.
+
+    About the arm's bones (``arms``, per side: the person's right, then left), what the parse calls the top but has
+    the chroma of the face's and the hands' skin, in their light or a little shade, and is smooth, is arm; so are
+    the arm's shaded side joined to it and, a little beyond the arm's zone, such skin the person mask left to the
+    backdrop. (A dress in a fine check of the skin's tones took in a pale arm hanging beside it: the new top was laid
+    over the arm, in fragments where its edge was labelled arm.) A plain sleeve of the skin's colour is left to the
+    rule that gives arm pixels in the old top's colour back to it. For a new top, the forearm the parse gave the
+    lower body (a dress's skirt beside it) too: a top's hem over the hips was laid over it; a new lower garment keeps
+    what the parse calls the lower body's skin as legs."""
+    face = parse == labels.FACE
+    hands = np.isin(parse, labels.HAND_LABELS)
+    taken = (labels.UPPER_GARMENT, labels.LOWER_BODY) if category == "upper" else (labels.UPPER_GARMENT,)
+    top = np.isin(parse, taken) & (arms[0] | arms[1])
+    reference = face | hands
+    if reference.sum() < 30 or not top.any():
+        return parse, np.zeros(parse.shape, bool)
+    luminance = _luminance(person)
+    bright = ((luminance > 0.6 * float(np.median(luminance[reference])))
+              & (luminance < float(np.percentile(luminance[reference], 95)) + 0.15))
+    # (Smooth: a print's or a check's skin-coloured parts are no arm.)
+    bare = top & _chroma_box(person, reference) & bright & (_local_spread(luminance) < 0.05)
+    # (And the arm the person mask lost to the backdrop beside it, pale on white: what there is unlike the backdrop
+    # further out, and joined to the arm; a little beyond the arm's zone, which the keypoints may place inside the
+    # body.)
+    backdrop = parse == labels.BACKGROUND
+    reach = _dilate(arms[0] | arms[1], max(1, int(round(0.08 * sw))))
+    if backdrop.sum() >= 100:
+        far = backdrop & ~_dilate(~backdrop, 8)
+        if far.sum() >= 100:
+            tone = np.median(person[far][::7], axis=0)
+            lost = (backdrop & reach & _chroma_box(person, reference) & bright
+                    & (np.linalg.norm(person - tone, axis=2) > 0.12) & (_local_spread(luminance) < 0.05))
+            arm = np.isin(parse, labels.ARM_LABELS) | bare
+            pieces, _ = ndimage.label(lost | arm)
+            bare |= lost & np.isin(pieces, np.unique(pieces[arm]))
+    bare = ndimage.binary_opening(bare)
+    # (With the arm's shaded side joined to it: of the skin's chroma as shadow leaves it, and smooth.)
+    shaded = (top & _skin_chroma(person, reference) & (luminance > 0.5 * float(np.median(luminance[reference])))
+              & (_local_spread(luminance) < 0.05))
+    pieces, _ = ndimage.label(shaded | bare)
+    bare |= shaded & np.isin(pieces, np.unique(pieces[bare]))
+    # (Its outline smooth: the parse's steps along the arm would notch the new top's edge beside it.)
+    bare = (_blur(bare.astype(np.float32), 2.0) > 0.5) & np.isin(parse, (*taken, labels.BACKGROUND)) & reach
+    # (A piece of an arm's size, not a few pixels of a print.)
+    pieces, count = ndimage.label(bare)
+    if count:
+        sizes = np.bincount(pieces.ravel(), minlength=count + 1)
+        bare &= (sizes >= max(30, 0.001 * parse.size))[pieces]
+    if not bare.any():
+        return parse, bare
+    parse = parse.copy()
+    # (Each side's: the nearer arm's.)
+    right = _edt(~arms[0]) <= _edt(~arms[1])
+    parse[bare & right] = labels.RIGHT_ARM
+    parse[bare & ~right] = labels.LEFT_ARM
+    return parse, bare
+
+
+def _hair_fringe(result: np.ndarray, person: np.ndarray, hair: np.ndarray, replaced: np.ndarray) -> np.ndarray:
+    """``result`` with the kept hair's outer pixels beside what the try-on changed (``replaced``: the new garment,
+    the skin made up in the old one's place) blended with the new pixels rather than with what the photo has there: a
+    pixel there is a mix of the hair (the nearest hair a little inside) and the photo beside it (the old top, the
+    nearest of it a little outside), and, kept as it was, the old top's share drew a light line round the hair over
+    the skin or garment replacing a white top (a dark one replacing a black top)."""
+    fringe = hair & _dilate(replaced, 2)
+    if not fringe.any():
+        return result
+    box = ndimage.find_objects(_dilate(fringe, 8).astype(np.uint8))[0]
+    inner = hair[box] & ~_dilate(replaced, 3)[box]
+    outer = replaced[box] & ~_dilate(hair, 2)[box]
+    if not inner.any() or not outer.any():
+        return result
+    here = person[box]
+    _, (rows, cols) = ndimage.distance_transform_edt(~inner, return_indices=True)
+    hair_colour = here[rows, cols]
+    # (Each a little smoothed along the edge: the nearest pixel of a print alone left specks of its colours.)
+    weight = np.maximum(_blur_fast(outer.astype(np.float32), 1.5), 1e-6)[..., None]
+    old_smooth = _blur_fast((here * outer[..., None]).astype(np.float32), 1.5) / weight
+    new_smooth = _blur_fast((result[box] * outer[..., None]).astype(np.float32), 1.5) / weight
+    _, (rows, cols) = ndimage.distance_transform_edt(~outer, return_indices=True)
+    old_colour, new_colour = old_smooth[rows, cols], new_smooth[rows, cols]
+    t, off, length = _on_segment(here, hair_colour, old_colour)
+    mixed = fringe[box] & (t > 0.05) & (t < 0.85) & (off < 0.06) & (length > 0.15)
+    if not mixed.any():
+        return result
+    result = result.copy()
+    blended = hair_colour + t[..., None] * (new_colour - hair_colour)
+    result[box][mixed] = blended[mixed]
+    return result
 
 
 def _sample(image: np.ndarray, source: np.ndarray) -> np.ndarray:
