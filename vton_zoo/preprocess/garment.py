@@ -263,6 +263,7 @@ def garment_mask(image: object) -> np.ndarray:
     mask = _close_stripes(mask)
     mask = _without_drop_shadow(mask, pixels, background, unit)
     mask = _without_border_shading(mask, pixels, background, distance, threshold)
+    mask = _without_strap_loops(mask, distance, threshold)
     border = np.concatenate([mask[0], mask[-1], mask[:, 0], mask[:, -1]])
     if border.mean() > 0.25:
         logger.warning(
@@ -291,6 +292,59 @@ SHADOW_MAX_GREY_SHARE = 0.12  # a garment with more light grey than this (frayed
 SHADOW_REACH = 3
 SHADOW_MIN_LENGTH = 12  # units along the edge
 SHADOW_FABRIC_SPREAD = 40.0
+
+
+#: A strap loop: the backdrop seen between a strap's front strand and its back strand (a camisole laid flat shows
+#: both). Hole filling takes it for the garment's (a stripe or a white part of a print inside it must be kept), so it
+#: is told by its setting: in the garment's top ``LOOP_TOP`` (where straps are), at least ``LOOP_MIN_AREA`` of the
+#: image, no wider than ``LOOP_MAX_WIDTH`` of the garment, taller than wide, in the backdrop's colour, and with
+#: thin strands on both sides, the garment's run beside it in each row at most ``LOOP_STRAND`` of the garment's width.
+LOOP_TOP = 0.35
+LOOP_MIN_AREA = 0.0003
+LOOP_MAX_WIDTH = 0.12
+LOOP_STRAND = 0.06
+
+
+def _without_strap_loops(mask: np.ndarray, distance: np.ndarray, threshold: float) -> np.ndarray:
+    """``mask`` without the backdrop it holds inside a strap's loop (see ``LOOP_TOP``)."""
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    if len(rows) == 0:
+        return mask
+    garment_w = cols[-1] - cols[0] + 1
+    top = rows[0] + LOOP_TOP * (rows[-1] - rows[0] + 1)
+    inside = mask & (distance < threshold)
+    inside[int(top):] = False
+    labels, count = ndi.label(inside)
+    if count == 0:
+        return mask
+    out = mask.copy()
+    strand = max(2, LOOP_STRAND * garment_w)
+    for index, box in enumerate(ndi.find_objects(labels), start=1):
+        height, width = box[0].stop - box[0].start, box[1].stop - box[1].start
+        piece = labels[box] == index
+        if piece.sum() < LOOP_MIN_AREA * mask.size or width > LOOP_MAX_WIDTH * garment_w or height <= width:
+            continue
+        # (Enclosed: nowhere beside the image's backdrop.)
+        grown = ndi.binary_dilation(labels == index)
+        if (grown & ~mask).any():
+            continue
+        thin = []
+        for y in range(box[0].start, box[0].stop):
+            xs = np.flatnonzero(labels[y] == index)
+            if len(xs) == 0:
+                continue
+            left, right = xs[0] - 1, xs[-1] + 1
+            runs = []
+            for x, step in ((left, -1), (right, 1)):
+                run = 0
+                while 0 <= x < mask.shape[1] and mask[y, x] and not labels[y, x] == index:
+                    run += 1
+                    x += step
+                runs.append(run)
+            thin.append(max(runs) <= strand)
+        if thin and float(np.mean(thin)) >= 0.8:
+            out[labels == index] = False
+    return out
 
 
 def _spread_and_levels(pixels: np.ndarray, background: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
