@@ -635,3 +635,23 @@ def test_garment_mask_opens_a_drawn_strap_loop_and_keeps_white_fabric():
     between = np.zeros((height, width), bool)
     between[218:257, 110:274] = True
     assert garment_mask(white)[between].all()
+
+
+def test_within_without_opencv_is_the_same_octagon(monkeypatch):
+    """Where OpenCV is not installed, ``_within`` falls back to SciPy (running maxima and the city-block distance):
+    the same pixels as with OpenCV, at any radius and at the edges."""
+    from scipy import ndimage as ndi
+
+    from vton_zoo.preprocess import garment
+
+    monkeypatch.setattr(garment, "_cv2", None)
+    rng = np.random.default_rng(1)
+    for _ in range(30):
+        h, w = rng.integers(5, 60, 2)
+        mask = rng.random((h, w)) < rng.uniform(0.002, 0.2)
+        if not mask.any():
+            mask[rng.integers(h), rng.integers(w)] = True
+        for radius in (0.5, 1.0, 2.0, 4.7, 12.3):
+            expected = (ndi.distance_transform_cdt(~mask, "chessboard") <= radius) & (
+                ndi.distance_transform_cdt(~mask, "taxicab") <= radius * 1.4142)
+            assert np.array_equal(garment._within(mask, radius), expected), (h, w, radius)

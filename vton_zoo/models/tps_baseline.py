@@ -3663,7 +3663,9 @@ def _bare_arms_taken_for_the_top(parse: np.ndarray, person: np.ndarray, arms: li
     bright = ((luminance > 0.6 * float(np.median(luminance[reference])))
               & (luminance < float(np.percentile(luminance[reference], 95)) + 0.15))
     # (Smooth: a print's or a check's skin-coloured parts are no arm.)
-    bare = top & _chroma_box(person, reference) & bright & (_local_spread(luminance) < 0.05)
+    smooth = _local_spread(luminance) < 0.05
+    skin_box = _chroma_box(person, reference)
+    bare = top & skin_box & bright & smooth
     # (And the arm the person mask lost to the backdrop beside it, pale on white: what there is unlike the backdrop
     # further out, and joined to the arm; a little beyond the arm's zone, which the keypoints may place inside the
     # body.)
@@ -3673,15 +3675,15 @@ def _bare_arms_taken_for_the_top(parse: np.ndarray, person: np.ndarray, arms: li
         far = backdrop & ~_dilate(~backdrop, 8)
         if far.sum() >= 100:
             tone = np.median(person[far][::7], axis=0)
-            lost = (backdrop & reach & _chroma_box(person, reference) & bright
-                    & (np.linalg.norm(person - tone, axis=2) > 0.12) & (_local_spread(luminance) < 0.05))
+            lost = (backdrop & reach & skin_box & bright & smooth
+                    & (np.linalg.norm(person - tone, axis=2) > 0.12))
             arm = np.isin(parse, labels.ARM_LABELS) | bare
             pieces, _ = ndimage.label(lost | arm)
             bare |= lost & np.isin(pieces, np.unique(pieces[arm]))
     bare = ndimage.binary_opening(bare)
     # (With the arm's shaded side joined to it: of the skin's chroma as shadow leaves it, and smooth.)
-    shaded = (top & _skin_chroma(person, reference) & (luminance > 0.5 * float(np.median(luminance[reference])))
-              & (_local_spread(luminance) < 0.05))
+    shaded = (top & smooth & (luminance > 0.5 * float(np.median(luminance[reference])))
+              & _skin_chroma(person, reference))
     pieces, _ = ndimage.label(shaded | bare)
     bare |= shaded & np.isin(pieces, np.unique(pieces[bare]))
     # (Its outline smooth: the parse's steps along the arm would notch the new top's edge beside it.)
@@ -3694,8 +3696,11 @@ def _bare_arms_taken_for_the_top(parse: np.ndarray, person: np.ndarray, arms: li
     if not bare.any():
         return parse, bare
     parse = parse.copy()
-    # (Each side's: the nearer arm's.)
-    right = _edt(~arms[0]) <= _edt(~arms[1])
+    # (Each piece the side's whose arm it lies more about.)
+    pieces, count = ndimage.label(bare)
+    near_right = np.bincount(pieces[arms[0]], minlength=count + 1)
+    near_left = np.bincount(pieces[arms[1]], minlength=count + 1)
+    right = (near_right >= near_left)[pieces]
     parse[bare & right] = labels.RIGHT_ARM
     parse[bare & ~right] = labels.LEFT_ARM
     return parse, bare
