@@ -2033,3 +2033,22 @@ def test_a_pale_arm_the_parse_gave_a_checked_dress_stays_in_front_of_a_new_top()
         shown.append(float(same[core].mean()))
     log.info("forearms' skin as the photo has it: right %.2f, left %.2f", *shown)
     assert min(shown) >= 0.9, shown
+
+
+def test_a_contrast_collars_rib_is_no_pair_of_dark_lobes():
+    """A lilac T-shirt with a dark purple crew rib on a woman in a sheer black top with a high crew neck: the T-shirt's
+    neckline was pinned up to the old one, and the rib below it stretched into two wide dark lobes beside the neck. A
+    contrast collar's neckline now keeps the garment's own depth, and the rib runs round it as a band: its thickness
+    down each column about the neck (within 0.35 shoulder widths of its middle), the 75th percentile, went from
+    0.135 to 0.112 shoulder widths."""
+    result = _tryon("01008_00.jpg", "00055_00.jpg")
+    person_px, out, region, parse, k, sw = _arrays(result)
+    yy, xx = np.mgrid[0:region.shape[0], 0:region.shape[1]]
+    rib = (np.abs(out - np.array([0.25, 0.19, 0.3], np.float32)).max(-1) < 0.12) & region
+    rib &= (np.abs(xx - k[1, 0]) < 0.35 * sw) & (yy < k[1, 1] + 0.3 * sw)
+    thickness = rib.sum(0)[rib.any(0)] / sw
+    thick = float(np.percentile(thickness, 75))
+    log.info("the rib about the neck: %d columns, thickness 75th percentile %.3f shoulder widths", len(thickness),
+             thick)
+    assert len(thickness) >= 0.4 * sw
+    assert thick <= 0.12, thick

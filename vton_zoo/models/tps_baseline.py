@@ -1430,7 +1430,8 @@ def _upper_layers(garment_mask: np.ndarray, garment: np.ndarray, body: _Body, ou
 
     # (Without sleeves, the inside of the back a product shot shows through the neck opening joins the straps into one
     # wide run below the collar corners: a strap's width is measured beside the opening.)
-    opening = _front_rib_kept(garment, garment_mask, _neck_opening(garment, garment_mask, found, neckline))
+    opening_found = _neck_opening(garment, garment_mask, found, neckline)
+    opening = _front_rib_kept(garment, garment_mask, opening_found)
     opening = _v_filled(garment_mask, opening, neckline)
     beside = mask_filled & ~opening if all(sleeve is None for sleeve in found.sleeves) else None
 
@@ -1614,7 +1615,9 @@ def _upper_layers(garment_mask: np.ndarray, garment: np.ndarray, body: _Body, ou
     # A round neck (no deeper than a crew neck's usual depth) opens no lower than the old top's neckline: what it
     # would bare below that is skin to make up, not of the garment's design.
     g_depth = float(neckline[2][1]) - 0.5 * float(g_collar[0][1] + g_collar[1][1])
-    if g_depth <= 1.1 * NECK_DEPTH * max(float(g_collar[1][0] - g_collar[0][0]), 1.0):
+    # (Not a contrast collar's: pinned up, its rib was stretched below the neckline into wide dark lobes.)
+    rib_kept = bool((opening_found & ~opening).any())
+    if g_depth <= 1.1 * NECK_DEPTH * max(float(g_collar[1][0] - g_collar[0][0]), 1.0) and not rib_kept:
         column = int(np.clip(round(body.neck[0]), 0, width - 1))
         old_rows = np.flatnonzero((parse[:, column] == labels.UPPER_GARMENT)
                                   & (np.arange(height) > body.neck[1] - 0.35 * sw))
