@@ -2040,7 +2040,7 @@ def test_a_contrast_collars_rib_is_no_pair_of_dark_lobes():
     neckline was pinned up to the old one, and the rib below it stretched into two wide dark lobes beside the neck. A
     contrast collar's neckline now keeps the garment's own depth, and the rib runs round it as a band: its thickness
     down each column about the neck (within 0.35 shoulder widths of its middle), the 75th percentile, went from
-    0.135 to 0.112 shoulder widths."""
+    0.135 to 0.105 shoulder widths (the neck opening drawn through the rib's top, where the inner back's cut ends)."""
     result = _tryon("01008_00.jpg", "00055_00.jpg")
     person_px, out, region, parse, k, sw = _arrays(result)
     yy, xx = np.mgrid[0:region.shape[0], 0:region.shape[1]]

@@ -1433,6 +1433,15 @@ def _upper_layers(garment_mask: np.ndarray, garment: np.ndarray, body: _Body, ou
     opening_found = _neck_opening(garment, garment_mask, found, neckline)
     opening = _front_rib_kept(garment, garment_mask, opening_found)
     opening = _v_filled(garment_mask, opening, neckline)
+    if (opening_found & ~opening).any():
+        # (A contrast collar's front rib is kept: the neckline the body's neck opening is drawn through is the rib's
+        # top, where the cut ends, not its bottom. Through its bottom, the clean neck opening cut the rib away in the
+        # middle, a gap of the front's colour in it.)
+        neckline = neckline.copy()
+        for point in neckline[1:4]:
+            column = opening[:, int(np.clip(round(point[0]), 0, opening.shape[1] - 1))]
+            if column.any():
+                point[1] = min(point[1], float(np.flatnonzero(column).max()) + 1.0)
     beside = mask_filled & ~opening if all(sleeve is None for sleeve in found.sleeves) else None
 
     def thin(point: np.ndarray) -> bool:
