@@ -42,13 +42,13 @@ from PIL import Image
 from scipy import ndimage as ndi
 
 from .io import load_image
+from .labels import COCO18_INDEX
+from .pose import PoseResult, detect_people, estimate_pose
 
 try:  # (OpenCV, when installed (it comes with MediaPipe): its dilations are several times faster than SciPy's)
     import cv2 as _cv2
 except ImportError:  # pragma: no cover - exercised by the tests with it patched out
     _cv2 = None
-from .labels import COCO18_INDEX
-from .pose import PoseResult, detect_people, estimate_pose
 
 logger = logging.getLogger(__name__)
 
@@ -317,7 +317,7 @@ def _without_strap_loops(mask: np.ndarray, distance: np.ndarray, threshold: floa
         return mask
     garment_w = cols[-1] - cols[0] + 1
     top = int(rows[0] + LOOP_TOP * (rows[-1] - rows[0] + 1))
-    # (In the garment's top rows only: labelled there, with a row to spare below.)
+    # (Looked for in the garment's top rows only.)
     labels = np.zeros(mask.shape, np.int32)
     labels[:top], count = ndi.label(mask[:top] & (distance[:top] < threshold))
     if count == 0:
