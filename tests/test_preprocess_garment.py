@@ -497,13 +497,19 @@ def test_parts_reject_bad_masks():
         garment_parts_label(np.ones((4, 4), bool), np.ones((4, 5), bool), np.ones((4, 4), bool))
 
 
-def test_within_is_the_octagon_of_the_two_distance_transforms():
-    """``_within`` (a square's dilation by running maxima, cut by the city-block distance) gives exactly the pixels
-    within a chessboard distance r and a city-block distance r sqrt 2 of the mask, at any radius and at the edges."""
+@pytest.mark.parametrize("opencv", [True, False], ids=["opencv", "scipy"])
+def test_within_is_the_octagon_of_the_two_distance_transforms(opencv, monkeypatch):
+    """``_within`` (a square's dilation, cut by the city-block distance) gives exactly the pixels within a chessboard
+    distance r and a city-block distance r sqrt 2 of the mask, at any radius and at the edges: with OpenCV's dilations
+    where it is installed, and with SciPy's running maxima and distance transform where it is not."""
     from scipy import ndimage as ndi
 
-    from vton_zoo.preprocess.garment import _within
+    from vton_zoo.preprocess import garment
 
+    if opencv and garment._cv2 is None:
+        pytest.skip("OpenCV is not installed")
+    if not opencv:
+        monkeypatch.setattr(garment, "_cv2", None)
     rng = np.random.default_rng(0)
     for _ in range(60):
         h, w = rng.integers(5, 60, 2)
@@ -513,8 +519,8 @@ def test_within_is_the_octagon_of_the_two_distance_transforms():
         for radius in (0.5, 1.0, 1.5, 2.0, 4.7, 12.3):
             expected = (ndi.distance_transform_cdt(~mask, "chessboard") <= radius) & (
                 ndi.distance_transform_cdt(~mask, "taxicab") <= radius * 1.4142)
-            assert np.array_equal(_within(mask, radius), expected), (h, w, radius)
-    assert not _within(np.zeros((4, 4), bool), 3.0).any()
+            assert np.array_equal(garment._within(mask, radius), expected), (h, w, radius)
+    assert not garment._within(np.zeros((4, 4), bool), 3.0).any()
 
 
 @pytest.mark.parametrize("name", ["049805_1", "050191_1"])
@@ -635,23 +641,3 @@ def test_garment_mask_opens_a_drawn_strap_loop_and_keeps_white_fabric():
     between = np.zeros((height, width), bool)
     between[218:257, 110:274] = True
     assert garment_mask(white)[between].all()
-
-
-def test_within_without_opencv_is_the_same_octagon(monkeypatch):
-    """Where OpenCV is not installed, ``_within`` falls back to SciPy (running maxima and the city-block distance):
-    the same pixels as with OpenCV, at any radius and at the edges."""
-    from scipy import ndimage as ndi
-
-    from vton_zoo.preprocess import garment
-
-    monkeypatch.setattr(garment, "_cv2", None)
-    rng = np.random.default_rng(1)
-    for _ in range(30):
-        h, w = rng.integers(5, 60, 2)
-        mask = rng.random((h, w)) < rng.uniform(0.002, 0.2)
-        if not mask.any():
-            mask[rng.integers(h), rng.integers(w)] = True
-        for radius in (0.5, 1.0, 2.0, 4.7, 12.3):
-            expected = (ndi.distance_transform_cdt(~mask, "chessboard") <= radius) & (
-                ndi.distance_transform_cdt(~mask, "taxicab") <= radius * 1.4142)
-            assert np.array_equal(garment._within(mask, radius), expected), (h, w, radius)
