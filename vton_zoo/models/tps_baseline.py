@@ -1433,7 +1433,8 @@ def _upper_layers(garment_mask: np.ndarray, garment: np.ndarray, body: _Body, ou
     opening_found = _neck_opening(garment, garment_mask, found, neckline)
     opening = _front_rib_kept(garment, garment_mask, opening_found)
     opening = _v_filled(garment_mask, opening, neckline)
-    if (opening_found & ~opening).any():
+    rib_kept = bool((opening_found & ~opening).any())  # (a contrast collar's front rib, kept)
+    if rib_kept:
         # (A contrast collar's front rib is kept: the neckline the body's neck opening is drawn through is the rib's
         # top, where the cut ends, not its bottom. Through its bottom, the clean neck opening cut the rib away in the
         # middle, a gap of the front's colour in it.)
@@ -1625,7 +1626,6 @@ def _upper_layers(garment_mask: np.ndarray, garment: np.ndarray, body: _Body, ou
     # would bare below that is skin to make up, not of the garment's design.
     g_depth = float(neckline[2][1]) - 0.5 * float(g_collar[0][1] + g_collar[1][1])
     # (Not a contrast collar's: pinned up, its rib was stretched below the neckline into wide dark lobes.)
-    rib_kept = bool((opening_found & ~opening).any())
     if g_depth <= 1.1 * NECK_DEPTH * max(float(g_collar[1][0] - g_collar[0][0]), 1.0) and not rib_kept:
         column = int(np.clip(round(body.neck[0]), 0, width - 1))
         old_rows = np.flatnonzero((parse[:, column] == labels.UPPER_GARMENT)
@@ -2800,7 +2800,16 @@ class TPSBaseline(TryOnModel):
         arms = [_limb_zone(xx, yy, body.arm_chain(s), (config.arm_radius * sw, 0.8 * config.arm_radius * sw))
                 for s in (0, 1)]
         arm_zone = arms[0] | arms[1]
-        parse, arms_given_back = _bare_arms_taken_for_the_top(parse, person, arms, category, sw)
+        # (Of the face and hands, and the photo's light and smoothness: used by the rules below. The bare arms given
+        # back below are arm where the parse said top, lower body or backdrop: the face and hands stay as they are.)
+        face = parse == labels.FACE
+        hands = np.isin(parse, labels.HAND_LABELS)
+        luminance = _luminance(person)
+        spread = _local_spread(luminance)
+        skin_chroma = _skin_chroma(person, face | hands)  # (the face's and hands' chroma)
+        skin_box = _chroma_box(person, face | hands) if (face | hands).sum() >= 30 else None
+        parse, arms_given_back = _bare_arms_taken_for_the_top(parse, person, arms, category, sw, face | hands,
+                                                              luminance, spread, skin_chroma, skin_box)
         outline = _torso_outline(parse, body, arm_zone, config)
 
         # What of the person is the old garment (what the new one replaces), skin, hair, face, hands.
@@ -2812,10 +2821,7 @@ class TPSBaseline(TryOnModel):
         # (Bare legs of the face's colours: their shading carries onto a new garment over them. Not the legs found
         # below, whose dark gap between the thighs would print a dark block on a new skirt.)
         legs_like_face = legs_skin
-        face = parse == labels.FACE
-        hands = np.isin(parse, labels.HAND_LABELS)
         below_hips = yy > float(body.mid_hip[1])
-        luminance = _luminance(person)
         # The backdrop seen between the legs (the parse may give it to the garment): nothing to replace there.
         gaps = np.zeros(size, bool)
         background = parse == labels.BACKGROUND
@@ -2827,7 +2833,6 @@ class TPSBaseline(TryOnModel):
             # Below the hips, bare legs are what has the chroma of the face's and the hands' skin, in the light or in
             # the legs' own shade, and is smooth, whatever the parse called it there (it may give a pale leg to the
             # garment, even to the top). The face's exact colours (the reference above) miss a lit or a shaded leg.
-            spread = _local_spread(luminance)
             # (Not much darker than the face, nor much lighter: white jeans have the chroma of dark skin.)
             bright = ((luminance > 0.6 * float(np.median(luminance[face | hands])))
                       & (luminance < float(np.percentile(luminance[face | hands], 95)) + 0.15))
@@ -2835,7 +2840,7 @@ class TPSBaseline(TryOnModel):
             legs_zone = (_limb_zone(xx, yy, body.leg_chain(0), (0.3 * sw, 0.22 * sw))
                          | _limb_zone(xx, yy, body.leg_chain(1), (0.3 * sw, 0.22 * sw)))
             skin_like = (np.isin(parse, (labels.LOWER_BODY, labels.UPPER_GARMENT)) & below_hips & legs_zone
-                         & _chroma_box(person, face | hands) & bright)
+                         & skin_box & bright)
             bare = ndimage.binary_opening(skin_like & (spread < 0.05))
             # (Beside the backdrop or the other leg the spread is high: skin right beside that smooth skin is skin
             # too; not further, or the skin-coloured parts of a print would join it.)
@@ -2943,7 +2948,6 @@ class TPSBaseline(TryOnModel):
         # (Skin in shadow, for the rules below: darker than the face, nearer a black top's colour, but of the skin's
         # chroma and at least as saturated as the face, where a black or grey sleeve is grey. The inner side of an
         # arm beside a black top was made up, a pale ghost of the arm.)
-        skin_chroma = _skin_chroma(person, face | hands)  # (the face's and hands' chroma: used by the rules below)
         shadowed = _skin_in_shadow(person, luminance, face, skin_chroma) if face.sum() >= 30 else np.zeros(size, bool)
         if arm_pixels.any() and old_upper.sum() >= 30 and face.sum() >= 30:
             skin_tone = np.median(person[face], axis=0)
@@ -3653,7 +3657,9 @@ class TPSBaseline(TryOnModel):
 
 
 def _bare_arms_taken_for_the_top(parse: np.ndarray, person: np.ndarray, arms: list[np.ndarray], category: str,
-                                 sw: float) -> tuple[np.ndarray, np.ndarray]:
+                                 sw: float, reference: np.ndarray, luminance: np.ndarray, spread: np.ndarray,
+                                 skin_chroma: np.ndarray, skin_box: np.ndarray | None
+                                 ) -> tuple[np.ndarray, np.ndarray]:
     """``parse`` with the bare arm it gave the top given back to the arm, and the pixels given back.
 
     About the arm's bones (``arms``, per side: the person's right, then left), what the parse calls the top but has
@@ -3663,20 +3669,18 @@ def _bare_arms_taken_for_the_top(parse: np.ndarray, person: np.ndarray, arms: li
     over the arm, in fragments where its edge was labelled arm.) A plain sleeve of the skin's colour is left to the
     rule that gives arm pixels in the old top's colour back to it. For a new top, the forearm the parse gave the
     lower body (a dress's skirt beside it) too: a top's hem over the hips was laid over it; a new lower garment keeps
-    what the parse calls the lower body's skin as legs."""
-    face = parse == labels.FACE
-    hands = np.isin(parse, labels.HAND_LABELS)
+    what the parse calls the lower body's skin as legs.
+
+    ``reference``: the face and hands; ``luminance``, its local ``spread`` (:func:`_local_spread`), ``skin_chroma``
+    (:func:`_skin_chroma`) and ``skin_box`` (:func:`_chroma_box`, None without a reference) of the photo against it."""
     taken = (labels.UPPER_GARMENT, labels.LOWER_BODY) if category == "upper" else (labels.UPPER_GARMENT,)
     top = np.isin(parse, taken) & (arms[0] | arms[1])
-    reference = face | hands
-    if reference.sum() < 30 or not top.any():
+    if reference.sum() < 30 or skin_box is None or not top.any():
         return parse, np.zeros(parse.shape, bool)
-    luminance = _luminance(person)
     bright = ((luminance > 0.6 * float(np.median(luminance[reference])))
               & (luminance < float(np.percentile(luminance[reference], 95)) + 0.15))
     # (Smooth: a print's or a check's skin-coloured parts are no arm.)
-    smooth = _local_spread(luminance) < 0.05
-    skin_box = _chroma_box(person, reference)
+    smooth = spread < 0.05
     bare = top & skin_box & bright & smooth
     # (And the arm the person mask lost to the backdrop beside it, pale on white: what there is unlike the backdrop
     # further out, and joined to the arm; a little beyond the arm's zone, which the keypoints may place inside the
@@ -3694,8 +3698,7 @@ def _bare_arms_taken_for_the_top(parse: np.ndarray, person: np.ndarray, arms: li
             bare |= lost & np.isin(pieces, np.unique(pieces[arm]))
     bare = ndimage.binary_opening(bare)
     # (With the arm's shaded side joined to it: of the skin's chroma as shadow leaves it, and smooth.)
-    shaded = (top & smooth & (luminance > 0.5 * float(np.median(luminance[reference])))
-              & _skin_chroma(person, reference))
+    shaded = top & smooth & (luminance > 0.5 * float(np.median(luminance[reference]))) & skin_chroma
     pieces, _ = ndimage.label(shaded | bare)
     bare |= shaded & np.isin(pieces, np.unique(pieces[bare]))
     # (Its outline smooth: the parse's steps along the arm would notch the new top's edge beside it.)
