@@ -269,6 +269,7 @@ def garment_mask(image: object) -> np.ndarray:
     mask = _without_drop_shadow(mask, pixels, background, unit)
     mask = _without_border_shading(mask, pixels, background, distance, threshold)
     mask = _without_strap_loops(mask, distance, threshold)
+    mask = _without_notches(mask, distance, threshold)
     border = np.concatenate([mask[0], mask[-1], mask[:, 0], mask[:, -1]])
     if border.mean() > 0.25:
         logger.warning(
@@ -350,6 +351,81 @@ def _without_strap_loops(mask: np.ndarray, distance: np.ndarray, threshold: floa
             thin.append(max(runs) <= strand)
         if thin and float(np.mean(thin)) >= 0.8:
             out[labels == index] = False
+    return out
+
+
+#: A notch: the backdrop between two parts of a garment one above the other at its outline (two ruffle tiers of a
+#: sleeve, a flared cuff over the hem, a puff sleeve over a dress's flaring side). The stripe closing
+#: (``STRIPE_FRACTION``) fills it as it fills a stripe's bay, and worn, it showed as white wedges over the arms. It is
+#: told from a stripe's bay (which runs on into the garment, and is wider than tall) and from pale fabric by its
+#: setting: a piece of the mask in the backdrop's colour (its median distance to the backdrop, away from the fabric's
+#: JPEG ringing, at most ``NOTCH_LEVEL`` of the threshold; white fabric on a light backdrop gives 0.37-0.95, the
+#: backdrop 0-0.35), open to the outside beside it in at least ``NOTCH_SIDE`` of its rows and in one place only, at
+#: least ``NOTCH_TALL`` times as tall as wide, no taller than the closing reaches, with the garment's fabric above and
+#: below it in its column (within the closing's reach) in at least ``NOTCH_ENCLOSED`` of its pixels and of its mouth's,
+#: and of at least ``NOTCH_MIN_AREA`` of the image.
+NOTCH_LEVEL = 0.35
+NOTCH_SIDE = 0.75
+NOTCH_TALL = 1.5
+NOTCH_ENCLOSED = 0.6
+NOTCH_MIN_AREA = 0.00035
+
+
+def _without_notches(mask: np.ndarray, distance: np.ndarray, threshold: float) -> np.ndarray:
+    """``mask`` without the backdrop it holds in a notch of its outline (see ``NOTCH_LEVEL``)."""
+    rows = np.flatnonzero(mask.any(axis=1))
+    if len(rows) == 0:
+        return mask
+    reach = max(3, round(STRIPE_FRACTION * (rows[-1] - rows[0] + 1)))  # (as in _close_stripes)
+    # (JPEG's ringing beside a dark part's edge speckles the backdrop with pixels over the threshold: a 3x3 median
+    # first.)
+    like = mask & (ndi.median_filter(distance, size=3) < threshold)
+    outside = ~mask
+    # (Opened: a line of blended pixels along the outline joined one notch to the next.)
+    labels, count = ndi.label(_dilate(_erode(like, 1.0), 1.0) & like, np.ones((3, 3), bool))
+    if count == 0:
+        return mask
+    touching = np.zeros(count + 1, bool)
+    touching[labels[_dilate(outside, 1.0)]] = True
+    touching[0] = False
+    if not touching.any():
+        return mask
+    sizes = np.bincount(labels.ravel(), minlength=count + 1)
+    fabric = mask & ~like
+    enclosed = None
+    out = mask.copy()
+    height, width = mask.shape
+    for index, box in enumerate(ndi.find_objects(labels), start=1):
+        if not touching[index] or sizes[index] < max(20, NOTCH_MIN_AREA * mask.size):
+            continue
+        tall, wide = box[0].stop - box[0].start, box[1].stop - box[1].start
+        if tall < NOTCH_TALL * wide or tall > 2 * reach + 3:
+            continue
+        around = (slice(max(0, box[0].start - 1), min(height, box[0].stop + 1)),
+                  slice(max(0, box[1].start - 1), min(width, box[1].stop + 1)))
+        piece = labels[around] == index
+        # (Its colour away from the fabric: JPEG rings beside a dark part's edge.)
+        core = piece & ~_dilate(fabric[around], 2.0)
+        if float(np.median(distance[around][core if core.sum() >= 10 else piece])) > NOTCH_LEVEL * threshold:
+            continue
+        # (Open beside it: a pixel of the outside left or right of it, in most of its rows, along one stretch.)
+        beside = (np.roll(piece, 1, axis=1) | np.roll(piece, -1, axis=1)) & outside[around]
+        if beside.any(axis=1).sum() < NOTCH_SIDE * piece.any(axis=1).sum():
+            continue
+        contact = ndi.binary_dilation(piece, np.ones((3, 3), bool)) & outside[around]
+        if ndi.label(contact, np.ones((3, 3), bool))[1] != 1:
+            continue
+        if enclosed is None:  # (the fabric's vertical closing: what lies between fabric above and below)
+            size = 2 * reach + 1
+            # (Fabric a pixel beside counts: a tier's corner ends in a blended pixel.)
+            padded = np.pad(ndi.maximum_filter1d(fabric, 3, axis=1), ((reach, reach), (0, 0))).astype(np.uint8)
+            enclosed = ndi.minimum_filter1d(ndi.maximum_filter1d(padded, size, axis=0), size, axis=0)[reach:-reach]
+        # (Its mouth too: a piece of pale fabric at a straight outline has fabric of its own colour above and below.)
+        mouth = piece & (np.roll(outside[around], 1, axis=1) | np.roll(outside[around], -1, axis=1))
+        if min(float(enclosed[around][piece].mean()), float(enclosed[around][mouth].mean())) < NOTCH_ENCLOSED:
+            continue
+        # (With the pixel or two of its blended edge that the median left out.)
+        out[around] &= ~(piece | _dilate(piece, 2.0) & (distance[around] < threshold))
     return out
 
 
