@@ -1616,7 +1616,8 @@ def test_a_contrast_collar_keeps_its_front_rib():
     through the neck opening in the product shot, was cut away down to the lilac front, and the front's navy rib with
     it, so only the rib's two ends stayed, as dark blocks at the neckline's corners. A collar of another colour than
     the front, going on past both ends of the opening, keeps its front rib (the band of it just above the front): in
-    the middle of the neckline, the new top's top rows are navy (before: none; now most)."""
+    the middle of the neckline, the new top's top rows are navy (before: none; then 0.72, a lilac gap in the rib's
+    middle where its thickness was read from its ends only; now 0.88)."""
     result = _tryon("01008_00.jpg", "00055_00.jpg")
     before, out, region, parse, k, sw = _arrays(result)
     dark = out @ np.array([0.299, 0.587, 0.114], np.float32) < 0.35
@@ -1624,6 +1625,23 @@ def test_a_contrast_collar_keeps_its_front_rib():
     tops = [(x, int(np.flatnonzero(region[:, x]).min())) for x in columns]
     rib = float(np.mean([dark[y + 1: y + 4, x].mean() for x, y in tops]))
     log.info("dark share of the new top's top rows in the neckline's middle: %.2f", rib)
+    assert rib >= 0.8, rib
+
+
+def test_a_boat_necks_yellow_rib_runs_round_the_neck():
+    """A Breton top with a yellow boat-neck rib, on a woman in a white scoop-neck top: the inside of the back shows
+    striped through the opening in the product shot, so the front's colour never settled below it, and the crew
+    neck's depth cut the front rib away with the inner back: the new top's neckline was stripes, the rib's ends left
+    as yellow wedges at the shoulders. The rib is the front neckline now: in the neckline's middle the new top's top
+    rows are yellow (before: 0.00; now most)."""
+    result = _tryon("02849_00.jpg", "00151_00.jpg")
+    before, out, region, parse, k, sw = _arrays(result)
+    r, g, b = out[..., 0], out[..., 1], out[..., 2]
+    yellow = (r > 0.55) & (g > 0.4) & (b < 0.6 * g) & (r - b > 0.3)
+    columns = [x for x in range(int(k[1, 0] - 0.15 * sw), int(k[1, 0] + 0.15 * sw)) if region[:, x].any()]
+    tops = [(x, int(np.flatnonzero(region[:, x]).min())) for x in columns]
+    rib = float(np.mean([yellow[y + 1: y + 4, x].mean() for x, y in tops]))
+    log.info("yellow share of the new top's top rows in the neckline's middle: %.2f", rib)
     assert rib >= 0.6, rib
 
 

@@ -213,6 +213,47 @@ def test_only_a_v_shaped_inner_back_deepens_the_neckline():
             assert neckline[2][1] < 90, neckline
 
 
+def _boat_neck_top(stripes: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A drawn boat-neck top (white, or navy and white stripes) with a yellow rib round the neck: the inside of the
+    back shows through the opening (in the front's own colours, a grey label on it) above the front's rib. Returns
+    the photo, the mask and the front rib's lower edge (row, per column)."""
+    height, width = 400, 300
+    canvas = Image.new("L", (width, height), 0)
+    ImageDraw.Draw(canvas).polygon([(95, 50), (205, 50), (215, 55), (280, 140), (245, 165), (215, 135), (215, 370),
+                                    (85, 370), (85, 135), (55, 165), (20, 140), (85, 55)], fill=255)
+    mask = np.asarray(canvas) > 0
+    yy, xx = np.mgrid[0:height, 0:width]
+    dx = (xx - 150) / 55.0
+    inside = np.abs(dx) < 1
+    arc = np.sqrt(np.clip(1 - dx ** 2, 0, 1))
+    back, front = 50 + 8 * arc, 50 + 25 * arc  # the back's neckline (the top contour there); the front rib's edge
+    mask &= ~(inside & (yy < back))
+    image = np.ones((height, width, 3), np.float32)
+    image[mask] = 0.97
+    if stripes:
+        image[mask & ((yy // 6) % 2 == 0)] = (0.15, 0.17, 0.3)
+    rib = inside & (yy > front - 7) & (yy <= front)  # the front's rib, 7 rows
+    rib |= inside & (yy >= back) & (yy < back + 3)  # the back's
+    rib |= (np.abs(xx - 150) >= 55) & (np.abs(xx - 150) < 63) & (yy < 58)  # round the corners
+    image[rib & mask] = (0.95, 0.82, 0.35)
+    image[inside & (yy > back + 5) & (yy < back + 10) & (np.abs(xx - 150) < 10)] = 0.6  # a label
+    return image, mask, front[0]
+
+
+@pytest.mark.parametrize("stripes", [True, False])
+def test_a_contrast_rib_over_the_inner_back_is_the_front_neckline(stripes):
+    """A boat neck with a yellow rib, the inside of the back showing above it in the front's colours (a Breton top's
+    stripes): the front's colour never settles below the inner back, and the crew neck's depth (0.38 of the opening's
+    width) cut into the front under the rib, a V of stripes with yellow wedges at the shoulders. Under a contrast rib
+    the front starts right below it (before: 16 rows below it in the middle, 9 at the sides; now within 2)."""
+    image, mask, rib_edge = _boat_neck_top(stripes)
+    found = tps_baseline.garment_landmarks(mask)
+    neckline = tps_baseline._front_neckline(image, mask, found)
+    log.info("neckline %s", neckline.round(1).tolist())
+    for x, y in neckline[1:4]:
+        assert abs(y - (rib_edge[int(round(x))] + 1)) <= 2, (x, y, rib_edge[int(round(x))])
+
+
 def test_front_neckline_below_the_inner_back(samples):
     # VITON-HD 00017's scoop neck: the dark inside of the back shows through the opening in the product shot, from
     # the top contour down to about y = 320 (of 1024). The front neckline is found below it, not at the top contour.

@@ -1024,10 +1024,13 @@ def _front_neckline(garment: np.ndarray, mask: np.ndarray, found: _GarmentLandma
             if apex is not None and apex > depth:
                 depth, inner_back = apex, True
                 shape = np.array([0.0, 0.5, 1.0, 0.5, 0.0])  # (straight sides)
-    if dipped and not inner_back:
+    ribbed = _contrast_rib_bottoms(garment, mask, found, top_contour, xs, body) if len(rows) else None
+    if dipped and not inner_back and ribbed is None:
         depths = contour_depths
     else:
         depths = corner_y + (depth - corner_y) * shape
+        if ribbed is not None:
+            depths[1:4] = np.where(np.isnan(ribbed), corner_y + (ribbed[1] - corner_y) * shape[1:4], ribbed)
         depths = np.maximum(depths, contour_depths)
         depths[0], depths[4] = left[1], right[1]
     # Deepest in the middle, never rising towards it: a U or a V.
@@ -1035,6 +1038,98 @@ def _front_neckline(garment: np.ndarray, mask: np.ndarray, found: _GarmentLandma
     depths[3] = max(depths[3], depths[4])
     depths[2] = max(depths[2], depths[1], depths[3])
     return np.stack([xs, depths], 1)
+
+
+def _collar_colour(garment: np.ndarray, mask: np.ndarray, found: _GarmentLandmarks) -> np.ndarray | None:
+    """The colour both collar corners have right under the top contour, when they agree (one dye, see
+    ``DYE_ANGLE``): a contrast collar's, where its rib turns round the corners; else ``None``."""
+    left, right = found.collar
+    width = float(right[0] - left[0])
+    height, image_w = mask.shape
+    reach = max(2, int(round(0.04 * width)))
+    colours = []
+    for corner in (left, right):
+        pixels = []
+        for x in range(max(0, int(corner[0]) - reach), min(image_w, int(corner[0]) + reach + 1)):
+            column = np.flatnonzero(mask[:, x])
+            if len(column):
+                rows = slice(int(column[0]) + 1, int(column[0]) + 1 + reach)
+                pixels.append(garment[rows, x][mask[rows, x]])
+        pixels = np.concatenate(pixels) if pixels else np.zeros((0, 3))
+        if len(pixels) < 4:
+            return None
+        colours.append(np.median(pixels, axis=0))
+    return (colours[0] + colours[1]) / 2 if _same_colour(colours[0], colours[1]) else None
+
+
+def _contrast_rib_bottoms(garment: np.ndarray, mask: np.ndarray, found: _GarmentLandmarks, top_contour: np.ndarray,
+                         xs: np.ndarray, body: np.ndarray) -> np.ndarray | None:
+    """The front's neckline under a contrast collar, where the inside of the back shows above it: the rows just below
+    the front's rib at ``xs[1:4]`` (``NaN`` at a side where it is not found), or ``None``.
+
+    The collar's colour is its corners' (:func:`_collar_colour`), far (``RIB_UNLIKE``) from the front's (``body``).
+    Down the middle of the opening, a thin run of that colour (at most ``RIB_THICK`` of the opening's width) below
+    rows of another (the inside of the back, or the back's own rib above it) and above another again is the front's
+    rib; the front starts below it. A Breton top's yellow boat-neck rib over a striped inner back: the front's colour
+    never settles below it, and the crew neck's depth cut into the stripes under the rib, a V of yellow at the
+    shoulders."""
+    left, right = found.collar
+    width = float(right[0] - left[0])
+    height, image_w = mask.shape
+    rib = _collar_colour(garment, mask, found)
+    if rib is None or np.linalg.norm(rib - body) < RIB_UNLIKE:
+        return None
+    bottoms = np.full(3, np.nan)
+    half = max(1, int(round(0.03 * width)))
+    thick = max(2, RIB_THICK * width)
+    for i, x in enumerate(xs[1:4]):
+        x = int(np.clip(round(x), 0, image_w - 1))
+        start, stop = int(top_contour[x]) + 1, int(min(height, top_contour[x] + 1 + 0.8 * width))
+        if stop - start < 6:
+            continue
+        band = garment[start:stop, max(0, x - half): x + half + 1]
+        inside = mask[start:stop, max(0, x - half): x + half + 1]
+        if not inside.all():
+            continue
+        like = _same_colour(band.mean(1), rib)
+        edges = np.flatnonzero(np.diff(np.r_[0, like.astype(np.int8), 0]))
+        runs = [(a, b) for a, b in zip(edges[::2], edges[1::2]) if b - a >= 2]
+        # (The front's rib: the last run, thin, with rows of another colour above it (the inner back) and below.)
+        if runs and runs[-1][1] - runs[-1][0] <= thick and (~like[: runs[-1][0]]).sum() >= 2 and (
+                runs[-1][1] + 2 <= len(like)):
+            bottoms[i] = start + runs[-1][1]
+    return None if np.isnan(bottoms[1]) else bottoms
+
+
+RIB_UNLIKE = 0.3  # a contrast collar's colour is at least this far from the front's
+RIB_THICK = 0.1  # a front rib is at most this share of the opening's width thick
+RIB_NEAR = 0.15  # colour distance within which two pixels are one collar's colour, lit alike
+#: One dye in light and in shade: coloured (each RGB direction at least ``DYE_CHROMA`` from the grey axis, as unit
+#: vectors), the directions at most ``DYE_ANGLE`` apart and the brightnesses (RGB norms) at most ``DYE_LIGHT`` times
+#: apart. A yellow rib in the light and where it turns away gives 0.04-0.08; yellow against white 0.32, navy against
+#: white 0.3. Greys differ by brightness only: grey is no shade of white here.
+DYE_ANGLE = 0.1
+DYE_LIGHT = 2.5
+DYE_CHROMA = 0.08
+
+
+def _one_dye(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Whether colours ``a`` and ``b`` (``(..., 3)``, broadcast) are one coloured dye, lit differently (see
+    ``DYE_ANGLE``)."""
+    norm_a = np.maximum(np.linalg.norm(a, axis=-1), 1e-3)[..., None]
+    norm_b = np.maximum(np.linalg.norm(b, axis=-1), 1e-3)[..., None]
+    grey = np.full(3, 1 / np.sqrt(3), np.float32)
+    unit_a, unit_b = a / norm_a, b / norm_b
+    coloured = (np.linalg.norm(unit_a - grey, axis=-1) >= DYE_CHROMA) & (
+        np.linalg.norm(unit_b - grey, axis=-1) >= DYE_CHROMA)
+    ratio = (norm_a / norm_b)[..., 0]
+    return coloured & (np.linalg.norm(unit_a - unit_b, axis=-1) <= DYE_ANGLE) & (ratio <= DYE_LIGHT) & (
+        ratio >= 1 / DYE_LIGHT)
+
+
+def _same_colour(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Whether colours ``a`` and ``b`` are one collar's: within ``RIB_NEAR`` of each other, or one dye."""
+    return (np.linalg.norm(a - b, axis=-1) < RIB_NEAR) | _one_dye(a, b)
 
 
 V_UNLIKE = 0.06  # colour distance from the front from which a pixel can be a V's inner back
@@ -1121,14 +1216,21 @@ def _front_rib_kept(garment: np.ndarray, mask: np.ndarray, opening: np.ndarray) 
     bottom = np.array([int(np.flatnonzero(opening[:, x]).max()) for x in columns])
     below = np.zeros(mask.shape, bool)
     for x, b in zip(columns, bottom):
-        below[b + 2: b + 7, x] = True
+        if abs(x - (x0 + x1) / 2) <= (x1 - x0) / 4:  # (the middle half: towards the ends the rib itself lies below)
+            below[b + 2: b + 7, x] = True
     below &= mask & ~opening
     if below.sum() < 20:
         return opening
-    collar = np.median(garment[opening], axis=0)
+    # (The collar's colour: the cut's lowest rows', where the front's rib is; the inside of the back above it may be
+    # striped or printed.)
+    lowest = np.zeros(mask.shape, bool)
+    for x, b in zip(columns, bottom):
+        lowest[max(0, b - 2): b + 1, x] = True
+    collar = np.median(garment[lowest & opening], axis=0)
     if np.linalg.norm(collar - np.median(garment[below], axis=0)) < 0.3:
         return opening
-    like = mask & (np.linalg.norm(garment - collar, axis=2) < 0.15)
+    # (In the light or where it turns away: one dye.)
+    like = mask & _same_colour(garment, collar)
     top = int(np.flatnonzero(opening.any(1)).min())
     reach = max(3, (x1 - x0) // 20)
     thickness = []
@@ -1141,7 +1243,19 @@ def _front_rib_kept(garment: np.ndarray, mask: np.ndarray, opening: np.ndarray) 
             edges = np.flatnonzero(np.diff(np.r_[0, column, 0]))
             runs = edges[1::2] - edges[::2]
             thickness.append(int(runs.max()) if len(runs) else 0)
-    rib = int(np.clip(np.median(thickness), 2, (x1 - x0) / 8))
+    rib = float(np.median(thickness))
+    # (Where the collar's ends run sideways (a boat neck) they are thin down their columns: the rib's thickness is
+    # also read in the middle, up from the cut's bottom, where another colour (the inner back) lies above it.)
+    middle = []
+    for x, b in zip(columns, bottom):
+        if abs(x - (x0 + x1) / 2) <= (x1 - x0) / 4:
+            column = like[:b + 1, x] & opening[:b + 1, x]
+            run = int(np.argmin(column[::-1])) if not column.all() else b + 1
+            if run and opening[: b + 1 - run - 2, x].any():
+                middle.append(run)
+    if len(middle) >= 0.5 * sum(abs(x - (x0 + x1) / 2) <= (x1 - x0) / 4 for x in columns):
+        rib = max(rib, float(np.median(middle)))
+    rib = int(np.clip(rib, 2, (x1 - x0) / 8))
     rows = np.arange(height)[:, None]
     band = np.zeros(mask.shape, bool)
     band[:, columns] = (rows > bottom[None, :] - rib) & (rows <= bottom[None, :])
