@@ -254,6 +254,37 @@ def test_a_contrast_rib_over_the_inner_back_is_the_front_neckline(stripes):
         assert abs(y - (rib_edge[int(round(x))] + 1)) <= 2, (x, y, rib_edge[int(round(x))])
 
 
+def test_a_printed_labels_lines_all_go_with_the_inner_back():
+    """A white T-shirt whose white inner back shows a printed label under the back's dark rib: four short lines of
+    small grey print, a row or two of white between them, reaching below the front neckline found. The label is
+    the inner back's, cut with the opening, every line of it (before: none of it here, its print starting two rows
+    below the line found; of the Armani T-shirt 050105's label only the first line, its lower lines a grey smear under
+    the new neckline)."""
+    height, width = 400, 300
+    canvas = Image.new("L", (width, height), 0)
+    ImageDraw.Draw(canvas).polygon([(110, 50), (190, 50), (215, 58), (280, 140), (245, 165), (215, 135), (215, 370),
+                                    (85, 370), (85, 135), (55, 165), (20, 140), (85, 58)], fill=255)
+    mask = np.asarray(canvas) > 0
+    yy, xx = np.mgrid[0:height, 0:width]
+    arc = np.sqrt(np.clip(1 - ((xx - 150) / 40.0) ** 2, 0, 1))
+    mask &= ~((np.abs(xx - 150) < 40) & (yy < 50 + 6 * arc))  # the back's neckline dips a little
+    image = np.ones((height, width, 3), np.float32)
+    image[mask] = 0.96
+    image[mask & (np.abs(xx - 150) < 40) & (yy < 54 + 6 * arc)] = 0.1  # the back's dark rib
+    label = np.zeros((height, width), bool)
+    for top, half in ((82, 6), (87, 9), (91, 4), (95, 8)):  # lines of print, every other column inked
+        label |= (yy >= top) & (yy < top + 3) & (np.abs(xx - 150) <= half) & (xx % 2 == 0)
+    image[label] = 0.55
+    found = tps_baseline.garment_landmarks(mask)
+    neckline = tps_baseline._front_neckline(image, mask, found)
+    opening = tps_baseline._neck_opening(image, mask, found, neckline)
+    log.info("neckline middle %.1f; label pixels cut %d of %d", neckline[2][1], (label & opening).sum(), label.sum())
+    assert neckline[2][1] < 96  # (the label reaches below the front line found)
+    assert (label & ~opening).sum() == 0
+    # (Its own rows only: the front below the label stays.)
+    assert not opening[110:, 130:171].any()
+
+
 def test_front_neckline_below_the_inner_back(samples):
     # VITON-HD 00017's scoop neck: the dark inside of the back shows through the opening in the product shot, from
     # the top contour down to about y = 320 (of 1024). The front neckline is found below it, not at the top contour.

@@ -1101,6 +1101,10 @@ def _contrast_rib_bottoms(garment: np.ndarray, mask: np.ndarray, found: _Garment
     return None if np.isnan(bottoms[1]) else bottoms
 
 
+LABEL_GAP = 3  # rows of the front's colour between two lines of a printed label's text
+LABEL_WIDTH = 0.3  # a printed label is at most this share of the opening's width wide...
+LABEL_REACH = 0.25  # ...and ends within this share of it below the front's line
+LABEL_STROKE = 0.1  # a label's print is this much darker than the fabric within two pixels of it
 RIB_UNLIKE = 0.3  # a contrast collar's colour is at least this far from the front's
 RIB_THICK = 0.1  # a front rib is at most this share of the opening's width thick
 RIB_NEAR = 0.15  # colour distance within which two pixels are one collar's colour, lit alike
@@ -1338,9 +1342,46 @@ def _neck_opening(garment: np.ndarray, mask: np.ndarray, found: _GarmentLandmark
             run = int(np.argmin(differs)) if not differs.all() else len(differs)
             if run < len(differs):
                 depth[i] = start + run
+        if plain:
+            depth = _printed_label(garment, mask, columns, depth, tone, right - left)
     yy = np.arange(height)[:, None]
     opening[:, columns] = yy < depth[None, :]
     return opening & mask
+
+
+def _printed_label(garment: np.ndarray, mask: np.ndarray, columns: np.ndarray, depth: np.ndarray, tone: np.ndarray,
+                   span: float) -> np.ndarray:
+    """``depth`` (the rows the front starts at, per column of ``columns``) below a label printed on the inside of the
+    back under the opening's middle: lines of small print of another colour than the front's (``tone``), a row or
+    two (``LABEL_GAP``) of the front's colour between them, joined to the opening, narrow (``LABEL_WIDTH`` of the
+    opening's width ``span`` at most) and ending within ``LABEL_REACH`` of it below the line found. Only its first
+    line differs from the front down a column without a gap, and the rest stayed, a grey smear under the new
+    neckline."""
+    height = mask.shape[0]
+    top, bottom = int(depth.min()), min(height, int(depth.max() + LABEL_REACH * span))
+    if bottom <= top + 2:
+        return depth
+    rows = np.arange(top, bottom)[:, None]
+    unlike = (np.linalg.norm(garment[top:bottom, columns] - tone, axis=-1) >= 0.12) & mask[top:bottom, columns]
+    # (Print: strokes darker than the fabric right around them, not the front's folds in shade.)
+    zone = _luminance(garment[top:bottom, columns[0]: columns[-1] + 1])
+    unlike &= ndimage.grey_dilation(zone, size=5) - zone >= LABEL_STROKE
+    unlike &= rows >= depth[None, :]  # (below the line found)
+    # (Its lines of print joined across the rows of the front's colour between them.)
+    grown = ndimage.binary_dilation(unlike, np.ones((2 * LABEL_GAP + 1, 5), bool)) & mask[top:bottom, columns]
+    pieces, _ = ndimage.label(grown)
+    touching = np.unique(pieces[(rows <= depth[None, :]) & (pieces > 0)])
+    middle = 0.5 * (len(columns) - 1)
+    depth = depth.copy()
+    for index in touching:
+        ys, xs = np.nonzero((pieces == index) & unlike)
+        if len(ys) == 0 or ys.max() >= bottom - top - 1:  # (a print reaching further down is the front's)
+            continue
+        if xs.max() - xs.min() + 1 > LABEL_WIDTH * span or abs(0.5 * (xs.max() + xs.min()) - middle) > 0.15 * span:
+            continue  # (a rib or a neck tape along the whole opening is no label)
+        for x in np.unique(xs):
+            depth[x] = max(depth[x], top + int(ys[xs == x].max()) + 1)
+    return depth
 
 
 @dataclass
