@@ -783,7 +783,9 @@ def test_no_piece_of_a_sheer_skirt_left_among_made_up_thighs():
 def test_made_up_thighs_take_the_tone_of_the_knees_below():
     """A dress shorter than the old one: the thighs made up between the new hem and the old one have the tone of the
     photo's knees they meet (before, a pinker, lighter tone than the photo's legs there: a colour step of 0.23 and
-    0.23 at the old hem, left and right; now 0.08 and 0.05, the knee's top in the old hem's shadow)."""
+    0.23 at the old hem, left and right; then 0.09 and 0.06, a flat tone darker and more orange than the knees,
+    skin-coloured shorts; now 0.02 and 0.02: each column of a made-up thigh goes on up from the photo's leg right
+    below it)."""
     result = _tryon("053228_0.jpg", "053290_1.jpg")
     person, out, region, parse, k, sw = _arrays(result)
     changed = np.abs(out - person).max(-1) > 0.03
@@ -803,7 +805,7 @@ def test_made_up_thighs_take_the_tone_of_the_knees_below():
         assert above.sum() >= 20 and below.sum() >= 20, (above.sum(), below.sum())
         steps.append(float(np.linalg.norm(np.median(out[above], 0) - np.median(out[below], 0))))
     log.info("colour step at the old hem (left, right): %s", np.round(steps, 3))
-    assert max(steps) <= 0.12, steps
+    assert max(steps) <= 0.05, steps
 
 
 @pytest.mark.parametrize("person, garment", [("model_5.png", "050181_1.jpg"), ("053514_0.jpg", "049920_1.jpg"),

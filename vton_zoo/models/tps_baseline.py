@@ -3759,6 +3759,16 @@ class TPSBaseline(TryOnModel):
                             ratio = np.median(person[real], axis=0) / np.maximum(np.median(skin[made], axis=0), 1e-3)
                             zone = made_legs & _limb_zone(xx, yy, body.leg_chain(leg), (0.3 * sw, 0.22 * sw))
                             skin[zone] = skin[zone] * np.clip(ratio, 0.8, 1.25).astype(np.float32)
+                    # And each column of a made-up thigh goes on up from the photo's leg right below it (the knee's
+                    # light and roundness carried up, the leg's own tone further up): a flat patch of one tone
+                    # above the knees, with a step at the old hem, read as skin-coloured shorts.
+                    source = _skin_above(shown[::-1], made_legs[::-1], sw)
+                    if source.sum() >= 20:
+                        carried, carried_trust = _extended_down(person[::-1], source, made_legs[::-1], sw)
+                        carried, carried_trust = carried[::-1], carried_trust[::-1]
+                        here = made_legs & (carried_trust > 0)
+                        blend = carried_trust[here][:, None]
+                        skin[here] = carried[here] * blend + skin[here] * (1 - blend)
                 # Where a made-up limb goes on from the photo's own skin (an arm below a shorter sleeve's old outline,
                 # a shoulder beside a new strap), it starts in the tone the photo's skin has right there and turns to
                 # its own shading a little further in: the lit side of a real arm beside a made-up arm's shaded side
