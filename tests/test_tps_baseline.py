@@ -653,6 +653,28 @@ def test_made_up_legs_are_as_wide_as_the_bare_legs_they_meet():
     assert abs(matched_w - 31) <= 3 and abs(plain_w - 31) > 3, (plain_w, matched_w)
 
 
+def test_made_up_legs_meet_bare_legs_off_the_bones_without_a_step():
+    """The pose's knees a little off the middle of the legs the photo shows below the old hem (here 7 px to one side
+    of 16 px half-wide legs): the made-up legs end on the bare legs' middle where they meet them (before: on the
+    bones, a step of 7 px on each side of each leg), and start on the bones at the hips."""
+    size = (400, 300)
+    body = tps_baseline._Body([np.array([110.0, 80.0]), np.array([190.0, 80.0])], [None, None], [None, None],
+                              [np.array([125.0, 200.0]), np.array([175.0, 200.0])],
+                              [np.array([125.0, 290.0]), np.array([175.0, 290.0])],
+                              [np.array([125.0, 380.0]), np.array([175.0, 380.0])],
+                              np.array([150.0, 80.0]), np.array([150.0, 200.0]), 80.0)
+    yy, xx = np.mgrid[0:size[0], 0:size[1]]
+    legs = ((np.abs(xx - 118) < 16) | (np.abs(xx - 182) < 16)) & (yy > 300)  # bare below the knees, off the bones
+    joins = tps_baseline._leg_joins(body, size, legs)
+    assert all(j is not None for j in joins)
+    cover, _ = tps_baseline._bare_limbs(body, size, 1.0, joins)
+    for row, centres in ((302, (118, 182)), (205, (125, 175))):
+        for centre, columns in zip(centres, (slice(60, 150), slice(150, 240))):
+            weights = cover[1][row, columns]
+            middle = float((weights * np.arange(columns.start, columns.stop)).sum() / weights.sum())
+            assert abs(middle - centre) <= 1.5, (row, middle, centre)
+
+
 def test_dilation_is_the_same_with_opencv_and_scipy(monkeypatch):
     """tps-baseline dilates with OpenCV where MediaPipe brought it (faster) and with SciPy elsewhere: the same
     masks either way (square structuring element, nothing beyond the border)."""

@@ -2621,9 +2621,14 @@ EDGE_REACH = 0.1  # over how far in (shoulder widths) that fall-off fades
 ARM_INNER_SHADE = 0.3  # how much darker a made-up arm's inner edge is than its outer one (of its lit middle)
 
 
-def _leg_joins(body: _Body, size: tuple[int, int], legs_skin: np.ndarray) -> list[tuple[float, float] | None]:
-    """Per leg: where the photo's bare leg starts below the old garment (fraction along the leg's bones) and its
-    half-width there (pixels), or None where no bare leg shows."""
+JOIN_SHOWN = 0.4  # a bare leg below the old garment tells where its middle is when this long (shoulder widths)
+
+
+def _leg_joins(body: _Body, size: tuple[int, int], legs_skin: np.ndarray
+               ) -> list[tuple[float, float, float] | None]:
+    """Per leg: where the photo's bare leg starts below the old garment (fraction along the leg's bones), its
+    half-width there and how far its middle lies off the bones (pixels, across them), or None where no bare leg
+    shows."""
     sw = body.width
     out: list[tuple[float, float] | None] = []
     for side in (0, 1):
@@ -2639,7 +2644,13 @@ def _leg_joins(body: _Body, size: tuple[int, int], legs_skin: np.ndarray) -> lis
         if band.sum() < 10:
             out.append(None)
             continue
-        out.append((start / max(length, 1.0), float(np.percentile(np.abs(across[band]), 96))))
+        # (Its middle only where a good length of it shows: an ankle's patch of skin above a shoe says little, and
+        # there the width is read about the bones.)
+        if float(np.percentile(values, 98)) - start >= JOIN_SHOWN * sw:
+            low, high = np.percentile(across[band], [2, 98])
+            out.append((start / max(length, 1.0), float(0.5 * (high - low)), float(0.5 * (high + low))))
+        else:
+            out.append((start / max(length, 1.0), float(np.percentile(np.abs(across[band]), 96)), 0.0))
     return out
 
 
@@ -2703,7 +2714,7 @@ def _match_at_joins(skin: np.ndarray, person: np.ndarray, joins: np.ndarray, mad
 
 
 def _bare_limbs(body: _Body, size: tuple[int, int], build: float,
-                leg_joins: list[tuple[float, float] | None] | None = None,
+                leg_joins: list[tuple[float, float, float] | None] | None = None,
                 arm_scale: float | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Made-up bare arms and legs: per kind (``[arms, legs]``), the soft coverage of tapered limbs along the bones
     (anatomical half-widths, scaled by the body's ``build``, and for a leg whose bare part shows below the old
@@ -2728,6 +2739,10 @@ def _bare_limbs(body: _Body, size: tuple[int, int], build: float,
             if join is not None:  # (as wide as the photo's leg where the two meet: no step at the old hem)
                 expected = float(np.interp(join[0], [k[0] for k in knots], [k[1] for k in knots])) * sw * build
                 half = half * float(np.clip(join[1] / max(expected, 1.0), 0.8, 1.6))
+                # (And on its middle there, the hip's end on the bones: a leg the pose puts a little off its middle
+                # met the made-up one with a step on one side.)
+                shift = float(np.clip(join[2], -0.1 * sw, 0.1 * sw))
+                across = across - shift * np.clip(t / max(join[0], 1e-3), 0.0, 1.0)
             # (Legs run on past the ankles to the feet, which are kept in front where the photo shows them.)
             # (Arms run on under the hands, which are kept in front: no gap at the wrist.)
             inside = (along >= -0.02 * sw) & (along <= length + 0.2 * sw)
