@@ -631,15 +631,20 @@ def test_sleeves_are_shaded_round(model, samples, monkeypatch):
     assert shaded < 0.96 * flat, (shaded, flat)
 
 
+def _standing_legs(columns: tuple[float, float]) -> tps_baseline._Body:
+    """A drawn body standing straight (shoulders 80 px apart at y = 80), its legs' bones straight down at ``columns``:
+    hips at y = 200, knees at 290, ankles at 380."""
+    return tps_baseline._Body([np.array([110.0, 80.0]), np.array([190.0, 80.0])], [None, None], [None, None],
+                              [np.array([x, 200.0]) for x in columns], [np.array([x, 290.0]) for x in columns],
+                              [np.array([x, 380.0]) for x in columns], np.array([150.0, 80.0]),
+                              np.array([150.0, 200.0]), 80.0)
+
+
 def test_made_up_legs_are_as_wide_as_the_bare_legs_they_meet():
     """Legs made up above the photo's bare lower legs (a dress longer than the new one) are as wide where they meet
     as the bare legs are there (before: the anatomical width alone, a step at the old hem when the legs are fuller)."""
     size = (400, 300)
-    body = tps_baseline._Body([np.array([110.0, 80.0]), np.array([190.0, 80.0])], [None, None], [None, None],
-                              [np.array([125.0, 200.0]), np.array([175.0, 200.0])],
-                              [np.array([125.0, 290.0]), np.array([175.0, 290.0])],
-                              [np.array([125.0, 380.0]), np.array([175.0, 380.0])],
-                              np.array([150.0, 80.0]), np.array([150.0, 200.0]), 80.0)
+    body = _standing_legs((125.0, 175.0))
     yy, xx = np.mgrid[0:size[0], 0:size[1]]
     legs = ((np.abs(xx - 125) < 16) | (np.abs(xx - 175) < 16)) & (yy > 300)  # bare below the knees, 16 px half-wide
     joins = tps_baseline._leg_joins(body, size, legs)
@@ -658,11 +663,7 @@ def test_made_up_legs_meet_bare_legs_off_the_bones_without_a_step():
     of 16 px half-wide legs): the made-up legs end on the bare legs' middle where they meet them (before: on the
     bones, a step of 7 px on each side of each leg), and start on the bones at the hips."""
     size = (400, 300)
-    body = tps_baseline._Body([np.array([110.0, 80.0]), np.array([190.0, 80.0])], [None, None], [None, None],
-                              [np.array([125.0, 200.0]), np.array([175.0, 200.0])],
-                              [np.array([125.0, 290.0]), np.array([175.0, 290.0])],
-                              [np.array([125.0, 380.0]), np.array([175.0, 380.0])],
-                              np.array([150.0, 80.0]), np.array([150.0, 200.0]), 80.0)
+    body = _standing_legs((125.0, 175.0))
     yy, xx = np.mgrid[0:size[0], 0:size[1]]
     legs = ((np.abs(xx - 118) < 16) | (np.abs(xx - 182) < 16)) & (yy > 300)  # bare below the knees, off the bones
     joins = tps_baseline._leg_joins(body, size, legs)
@@ -673,6 +674,20 @@ def test_made_up_legs_meet_bare_legs_off_the_bones_without_a_step():
             weights = cover[1][row, columns]
             middle = float((weights * np.arange(columns.start, columns.stop)).sum() / weights.sum())
             assert abs(middle - centre) <= 1.5, (row, middle, centre)
+
+
+def test_made_up_legs_together_are_each_as_wide_as_its_own_bare_leg():
+    """Bare legs below the old hem close together (16 px half-wide, 2 px apart, the bones 34 px apart): each made-up
+    leg is as wide as its own bare leg where they meet, on its middle (before: the other knee, within reach of the
+    bones, was counted too: half-widths of 19 px, their middles 4-5 px towards the other leg, and the made-up thighs
+    were one block out to the old garment's outline)."""
+    size = (400, 300)
+    body = _standing_legs((133.0, 167.0))
+    yy, xx = np.mgrid[0:size[0], 0:size[1]]
+    legs = ((np.abs(xx - 133) < 16) | (np.abs(xx - 167) < 16)) & (yy > 300)
+    joins = tps_baseline._leg_joins(body, size, legs)
+    assert all(j is not None for j in joins)
+    assert all(abs(j[1] - 15.5) <= 2 and abs(j[2]) <= 1.5 for j in joins), joins
 
 
 def test_dilation_is_the_same_with_opencv_and_scipy(monkeypatch):

@@ -2630,10 +2630,10 @@ def _leg_joins(body: _Body, size: tuple[int, int], legs_skin: np.ndarray
     half-width there and how far its middle lies off the bones (pixels, across them), or None where no bare leg
     shows."""
     sw = body.width
-    out: list[tuple[float, float] | None] = []
+    out: list[tuple[float, float, float] | None] = []
+    fields = [_chain_fields(body.leg_chain(side), side, size) for side in (0, 1)]
     for side in (0, 1):
-        chain = body.leg_chain(side)
-        along, across, length = _chain_fields(chain, side, size)
+        along, across, length = fields[side]
         near = legs_skin & (np.abs(across) < 0.3 * sw) & (along > 0) & (along < length)
         if near.sum() < 30:
             out.append(None)
@@ -2646,8 +2646,11 @@ def _leg_joins(body: _Body, size: tuple[int, int], legs_skin: np.ndarray
             continue
         # (Its middle only where a good length of it shows: an ankle's patch of skin above a shoe says little, and
         # there the width is read about the bones.)
-        if float(np.percentile(values, 98)) - start >= JOIN_SHOWN * sw:
-            low, high = np.percentile(across[band], [2, 98])
+        own = band & (np.abs(across) <= np.abs(fields[1 - side][1]))
+        if float(np.percentile(values, 98)) - start >= JOIN_SHOWN * sw and own.sum() >= 10:
+            # (Nearer this leg's bones than the other's: legs together, the other knee was counted too, and the
+            # made-up thighs were one block out to the old garment's outline.)
+            low, high = np.percentile(across[own], [2, 98])
             out.append((start / max(length, 1.0), float(0.5 * (high - low)), float(0.5 * (high + low))))
         else:
             out.append((start / max(length, 1.0), float(np.percentile(np.abs(across[band]), 96)), 0.0))
