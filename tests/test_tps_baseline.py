@@ -213,21 +213,30 @@ def test_only_a_v_shaped_inner_back_deepens_the_neckline():
             assert neckline[2][1] < 90, neckline
 
 
+def _drawn_tee(neck_half: float, shoulder_y: float, back_dip: float):
+    """A drawn T-shirt's mask (400x300, shoulders down to ``shoulder_y`` beside a neck opening ``neck_half`` px either
+    side of x = 150 at y = 50; the back's neckline, the top contour in the opening, dips ``back_dip`` px in its
+    middle). Returns the mask, the grid (yy, xx), the opening's columns and its arc (1 in the middle, 0 at the
+    corners)."""
+    height, width = 400, 300
+    canvas = Image.new("L", (width, height), 0)
+    ImageDraw.Draw(canvas).polygon([(150 - neck_half, 50), (150 + neck_half, 50), (215, shoulder_y), (280, 140),
+                                    (245, 165), (215, 135), (215, 370), (85, 370), (85, 135), (55, 165), (20, 140),
+                                    (85, shoulder_y)], fill=255)
+    mask = np.asarray(canvas) > 0
+    yy, xx = np.mgrid[0:height, 0:width]
+    inside = np.abs(xx - 150) < neck_half
+    arc = np.sqrt(np.clip(1 - ((xx - 150) / neck_half) ** 2, 0, 1))
+    return mask & ~(inside & (yy < 50 + back_dip * arc)), (yy, xx), inside, arc
+
+
 def _boat_neck_top(stripes: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """A drawn boat-neck top (white, or navy and white stripes) with a yellow rib round the neck: the inside of the
     back shows through the opening (in the front's own colours, a grey label on it) above the front's rib. Returns
     the photo, the mask and the front rib's lower edge (row, per column)."""
-    height, width = 400, 300
-    canvas = Image.new("L", (width, height), 0)
-    ImageDraw.Draw(canvas).polygon([(95, 50), (205, 50), (215, 55), (280, 140), (245, 165), (215, 135), (215, 370),
-                                    (85, 370), (85, 135), (55, 165), (20, 140), (85, 55)], fill=255)
-    mask = np.asarray(canvas) > 0
-    yy, xx = np.mgrid[0:height, 0:width]
-    dx = (xx - 150) / 55.0
-    inside = np.abs(dx) < 1
-    arc = np.sqrt(np.clip(1 - dx ** 2, 0, 1))
+    mask, (yy, xx), inside, arc = _drawn_tee(55, 55, 8)
+    height, width = mask.shape
     back, front = 50 + 8 * arc, 50 + 25 * arc  # the back's neckline (the top contour there); the front rib's edge
-    mask &= ~(inside & (yy < back))
     image = np.ones((height, width, 3), np.float32)
     image[mask] = 0.97
     if stripes:
@@ -260,17 +269,11 @@ def test_a_printed_labels_lines_all_go_with_the_inner_back():
     the inner back's, cut with the opening, every line of it (before: none of it here, its print starting two rows
     below the line found; of the Armani T-shirt 050105's label only the first line, its lower lines a grey smear under
     the new neckline)."""
-    height, width = 400, 300
-    canvas = Image.new("L", (width, height), 0)
-    ImageDraw.Draw(canvas).polygon([(110, 50), (190, 50), (215, 58), (280, 140), (245, 165), (215, 135), (215, 370),
-                                    (85, 370), (85, 135), (55, 165), (20, 140), (85, 58)], fill=255)
-    mask = np.asarray(canvas) > 0
-    yy, xx = np.mgrid[0:height, 0:width]
-    arc = np.sqrt(np.clip(1 - ((xx - 150) / 40.0) ** 2, 0, 1))
-    mask &= ~((np.abs(xx - 150) < 40) & (yy < 50 + 6 * arc))  # the back's neckline dips a little
+    mask, (yy, xx), inside, arc = _drawn_tee(40, 58, 6)  # (the back's neckline dips a little)
+    height, width = mask.shape
     image = np.ones((height, width, 3), np.float32)
     image[mask] = 0.96
-    image[mask & (np.abs(xx - 150) < 40) & (yy < 54 + 6 * arc)] = 0.1  # the back's dark rib
+    image[mask & inside & (yy < 54 + 6 * arc)] = 0.1  # the back's dark rib
     label = np.zeros((height, width), bool)
     for top, half in ((82, 6), (87, 9), (91, 4), (95, 8)):  # lines of print, every other column inked
         label |= (yy >= top) & (yy < top + 3) & (np.abs(xx - 150) <= half) & (xx % 2 == 0)

@@ -1040,21 +1040,21 @@ def _front_neckline(garment: np.ndarray, mask: np.ndarray, found: _GarmentLandma
     return np.stack([xs, depths], 1)
 
 
-def _collar_colour(garment: np.ndarray, mask: np.ndarray, found: _GarmentLandmarks) -> np.ndarray | None:
-    """The colour both collar corners have right under the top contour, when they agree (one dye, see
-    ``DYE_ANGLE``): a contrast collar's, where its rib turns round the corners; else ``None``."""
+def _collar_colour(garment: np.ndarray, mask: np.ndarray, found: _GarmentLandmarks, top_contour: np.ndarray
+                   ) -> np.ndarray | None:
+    """The colour both collar corners have right under the top contour (its row per column, the image's last row
+    where the mask is empty), when they agree (one dye, see ``DYE_ANGLE``): a contrast collar's, where its rib turns
+    round the corners; else ``None``."""
     left, right = found.collar
     width = float(right[0] - left[0])
-    height, image_w = mask.shape
+    image_w = mask.shape[1]
     reach = max(2, int(round(0.04 * width)))
     colours = []
     for corner in (left, right):
         pixels = []
         for x in range(max(0, int(corner[0]) - reach), min(image_w, int(corner[0]) + reach + 1)):
-            column = np.flatnonzero(mask[:, x])
-            if len(column):
-                rows = slice(int(column[0]) + 1, int(column[0]) + 1 + reach)
-                pixels.append(garment[rows, x][mask[rows, x]])
+            rows = slice(int(top_contour[x]) + 1, int(top_contour[x]) + 1 + reach)
+            pixels.append(garment[rows, x][mask[rows, x]])
         pixels = np.concatenate(pixels) if pixels else np.zeros((0, 3))
         if len(pixels) < 4:
             return None
@@ -1076,7 +1076,7 @@ def _contrast_rib_bottoms(garment: np.ndarray, mask: np.ndarray, found: _Garment
     left, right = found.collar
     width = float(right[0] - left[0])
     height, image_w = mask.shape
-    rib = _collar_colour(garment, mask, found)
+    rib = _collar_colour(garment, mask, found, top_contour)
     if rib is None or np.linalg.norm(rib - body) < RIB_UNLIKE:
         return None
     bottoms = np.full(3, np.nan)
@@ -1092,12 +1092,12 @@ def _contrast_rib_bottoms(garment: np.ndarray, mask: np.ndarray, found: _Garment
         if not inside.all():
             continue
         like = _same_colour(band.mean(1), rib)
-        edges = np.flatnonzero(np.diff(np.r_[0, like.astype(np.int8), 0]))
-        runs = [(a, b) for a, b in zip(edges[::2], edges[1::2]) if b - a >= 2]
+        runs = row_runs(like, 2)
         # (The front's rib: the last run, thin, with rows of another colour above it (the inner back) and below.)
-        if runs and runs[-1][1] - runs[-1][0] <= thick and (~like[: runs[-1][0]]).sum() >= 2 and (
-                runs[-1][1] + 2 <= len(like)):
-            bottoms[i] = start + runs[-1][1]
+        if runs:
+            first, last = runs[-1]
+            if last - first + 1 <= thick and (~like[:first]).sum() >= 2 and last + 3 <= len(like):
+                bottoms[i] = start + last + 1
     return None if np.isnan(bottoms[1]) else bottoms
 
 
@@ -1218,10 +1218,10 @@ def _front_rib_kept(garment: np.ndarray, mask: np.ndarray, opening: np.ndarray) 
     height, width = mask.shape
     x0, x1 = int(columns.min()), int(columns.max())
     bottom = np.array([int(np.flatnonzero(opening[:, x]).max()) for x in columns])
+    central = np.abs(columns - (x0 + x1) / 2) <= (x1 - x0) / 4  # (the middle half of the cut's columns)
     below = np.zeros(mask.shape, bool)
-    for x, b in zip(columns, bottom):
-        if abs(x - (x0 + x1) / 2) <= (x1 - x0) / 4:  # (the middle half: towards the ends the rib itself lies below)
-            below[b + 2: b + 7, x] = True
+    for x, b in zip(columns[central], bottom[central]):  # (towards the ends the rib itself lies below the cut)
+        below[b + 2: b + 7, x] = True
     below &= mask & ~opening
     if below.sum() < 20:
         return opening
@@ -1243,21 +1243,17 @@ def _front_rib_kept(garment: np.ndarray, mask: np.ndarray, opening: np.ndarray) 
         if not len(xs) or float(like[rows, list(xs)].mean()) < 0.3:
             return opening
         for x in xs:  # (the collar's longest run down the column there, its anti-aliased top passed over)
-            column = like[rows, x].astype(np.int8)
-            edges = np.flatnonzero(np.diff(np.r_[0, column, 0]))
-            runs = edges[1::2] - edges[::2]
-            thickness.append(int(runs.max()) if len(runs) else 0)
+            thickness.append(max((last - first + 1 for first, last in row_runs(like[rows, x])), default=0))
     rib = float(np.median(thickness))
     # (Where the collar's ends run sideways (a boat neck) they are thin down their columns: the rib's thickness is
     # also read in the middle, up from the cut's bottom, where another colour (the inner back) lies above it.)
     middle = []
-    for x, b in zip(columns, bottom):
-        if abs(x - (x0 + x1) / 2) <= (x1 - x0) / 4:
-            column = like[:b + 1, x] & opening[:b + 1, x]
-            run = int(np.argmin(column[::-1])) if not column.all() else b + 1
-            if run and opening[: b + 1 - run - 2, x].any():
-                middle.append(run)
-    if len(middle) >= 0.5 * sum(abs(x - (x0 + x1) / 2) <= (x1 - x0) / 4 for x in columns):
+    for x, b in zip(columns[central], bottom[central]):
+        column = like[:b + 1, x] & opening[:b + 1, x]
+        run = int(np.argmin(column[::-1])) if not column.all() else b + 1
+        if run and opening[: b + 1 - run - 2, x].any():
+            middle.append(run)
+    if len(middle) >= 0.5 * central.sum():
         rib = max(rib, float(np.median(middle)))
     rib = int(np.clip(rib, 2, (x1 - x0) / 8))
     rows = np.arange(height)[:, None]

@@ -373,10 +373,9 @@ NOTCH_MIN_AREA = 0.00035
 
 def _without_notches(mask: np.ndarray, distance: np.ndarray, threshold: float) -> np.ndarray:
     """``mask`` without the backdrop it holds in a notch of its outline (see ``NOTCH_LEVEL``)."""
-    rows = np.flatnonzero(mask.any(axis=1))
-    if len(rows) == 0:
+    if not mask.any():
         return mask
-    reach = max(3, round(STRIPE_FRACTION * (rows[-1] - rows[0] + 1)))  # (as in _close_stripes)
+    reach = _stripe_reach(mask)
     # (JPEG's ringing beside a dark part's edge speckles the backdrop with pixels over the threshold: a 3x3 median
     # first.)
     like = mask & (ndi.median_filter(distance, size=3) < threshold)
@@ -408,20 +407,18 @@ def _without_notches(mask: np.ndarray, distance: np.ndarray, threshold: float) -
         core = piece & ~_dilate(fabric[around], 2.0)
         if float(np.median(distance[around][core if core.sum() >= 10 else piece])) > NOTCH_LEVEL * threshold:
             continue
-        # (Open beside it: a pixel of the outside left or right of it, in most of its rows, along one stretch.)
-        beside = (np.roll(piece, 1, axis=1) | np.roll(piece, -1, axis=1)) & outside[around]
-        if beside.any(axis=1).sum() < NOTCH_SIDE * piece.any(axis=1).sum():
+        # (Open beside it: its mouth, its pixels with the outside left or right of them, in most of its rows, along
+        # one stretch.)
+        mouth = piece & (np.roll(outside[around], 1, axis=1) | np.roll(outside[around], -1, axis=1))
+        if mouth.any(axis=1).sum() < NOTCH_SIDE * piece.any(axis=1).sum():
             continue
         contact = ndi.binary_dilation(piece, np.ones((3, 3), bool)) & outside[around]
         if ndi.label(contact, np.ones((3, 3), bool))[1] != 1:
             continue
-        if enclosed is None:  # (the fabric's vertical closing: what lies between fabric above and below)
-            size = 2 * reach + 1
-            # (Fabric a pixel beside counts: a tier's corner ends in a blended pixel.)
-            padded = np.pad(ndi.maximum_filter1d(fabric, 3, axis=1), ((reach, reach), (0, 0))).astype(np.uint8)
-            enclosed = ndi.minimum_filter1d(ndi.maximum_filter1d(padded, size, axis=0), size, axis=0)[reach:-reach]
+        if enclosed is None:  # (what lies between fabric above and below; fabric a pixel beside counts: a tier's
+            # corner ends in a blended pixel)
+            enclosed = _vertical_closing(ndi.maximum_filter1d(fabric, 3, axis=1), reach)
         # (Its mouth too: a piece of pale fabric at a straight outline has fabric of its own colour above and below.)
-        mouth = piece & (np.roll(outside[around], 1, axis=1) | np.roll(outside[around], -1, axis=1))
         if min(float(enclosed[around][piece].mean()), float(enclosed[around][mouth].mean())) < NOTCH_ENCLOSED:
             continue
         # (With the pixel or two of its blended edge that the median left out.)
@@ -792,14 +789,23 @@ def _border_values(values: np.ndarray) -> np.ndarray:
 def _close_stripes(mask: np.ndarray) -> np.ndarray:
     """Close short vertical gaps (at most ``STRIPE_FRACTION`` of the garment's height) between garment pixels of one
     column: the bays that stripes of the backdrop's colour cut into a garment's sides."""
-    rows = np.flatnonzero(mask.any(axis=1))
-    if len(rows) == 0:
+    if not mask.any():
         return mask
-    length = max(3, round(STRIPE_FRACTION * (rows[-1] - rows[0] + 1)))
+    return mask | _vertical_closing(mask, _stripe_reach(mask))
+
+
+def _stripe_reach(mask: np.ndarray) -> int:
+    """Half the longest gap :func:`_close_stripes` closes in a column (``mask`` not empty)."""
+    rows = np.flatnonzero(mask.any(axis=1))
+    return max(3, round(STRIPE_FRACTION * (rows[-1] - rows[0] + 1)))
+
+
+def _vertical_closing(mask: np.ndarray, length: int) -> np.ndarray:
+    """``mask``'s closing down each column by a segment ``2 * length + 1`` long (a running max, then a running min):
+    what lies between pixels of ``mask`` above and below it at most about that far apart."""
+    size = 2 * length + 1
     padded = np.pad(mask, ((length, length), (0, 0))).astype(np.uint8)
-    size = 2 * length + 1  # a vertical closing: a running max, then a running min
-    closed = ndi.minimum_filter1d(ndi.maximum_filter1d(padded, size, axis=0), size, axis=0)[length:-length]
-    return mask | closed.astype(bool)
+    return ndi.minimum_filter1d(ndi.maximum_filter1d(padded, size, axis=0), size, axis=0)[length:-length].astype(bool)
 
 
 def _colour_gradient(pixels: np.ndarray) -> np.ndarray:
