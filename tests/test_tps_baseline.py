@@ -643,6 +643,33 @@ def _standing_legs(columns: tuple[float, float]) -> tps_baseline._Body:
                               np.array([150.0, 200.0]), 80.0)
 
 
+def test_what_lies_beyond_a_bare_arm_in_the_backdrops_colours_is_the_backdrop():
+    """A bare arm (x 190-205) on the right of a drawn body, on a white backdrop: beyond it, a white speck and the arm's
+    soft edge (half skin, half white) are the backdrop and the arm's edge; a red speck of the old top there is not,
+    nor is white on the body's side of the arm or above the arm's rows."""
+    body = _standing_legs((130.0, 170.0))
+    size = (240, 300)
+    person = np.ones((*size, 3), np.float32)
+    skin = np.array([0.8, 0.6, 0.5], np.float32)
+    arm = np.zeros(size, bool)
+    arm[90:200, 190:206] = True
+    person[arm] = skin
+    person[90:200, 206] = 0.5 * skin + 0.5  # (the arm's anti-aliased edge)
+    person[150:154, 215:219] = [0.8, 0.1, 0.1]
+    candidates = np.zeros(size, bool)
+    candidates[90:200, 206] = True  # the edge
+    candidates[120:124, 215:219] = True  # a white speck
+    candidates[150:154, 215:219] = True  # a red one
+    candidates[120:124, 180:184] = True  # white on the body's side
+    candidates[40:44, 215:219] = True  # white above the arm's rows
+    no_arm = np.zeros(size, bool)
+    out = tps_baseline._beyond_bare_arms([no_arm, arm], body, person, np.ones_like(person), candidates)
+    assert out[90:200, 206].all() and out[120:124, 215:219].all()
+    assert not out[150:154, 215:219].any() and not out[120:124, 180:184].any() and not out[40:44, 215:219].any()
+    # No bare arm: nothing.
+    assert not tps_baseline._beyond_bare_arms([no_arm, no_arm], body, person, np.ones_like(person), candidates).any()
+
+
 def test_made_up_legs_are_as_wide_as_the_bare_legs_they_meet():
     """Legs made up above the photo's bare lower legs (a dress longer than the new one) are as wide where they meet
     as the bare legs are there (before: the anatomical width alone, a step at the old hem when the legs are fuller)."""

@@ -1879,6 +1879,11 @@ def _upper_layers(garment_mask: np.ndarray, garment: np.ndarray, body: _Body, ou
     return layers
 
 
+#: What of the old top lies beyond a bare arm, within this many shoulder widths of the backdrop, in the backdrop's
+#: colour or a blend of it and the arm's skin (off that blend by at most BEYOND_OFF), is the backdrop and the arm's
+#: edge.
+BEYOND_REACH = 0.04
+BEYOND_OFF = 0.05
 BARE_ARM = 0.8  # share of an upper arm the photo shows as arm for it to be bare (the old top sleeveless)
 STRAP_CONTRAST = 0.08  # how much darker than the skin beside it (luminance) a thin line is to be an old strap
 OFF_SHOULDER_DROP = 0.22  # an off-the-shoulder top's edge at least this far (x the shoulder width) below the shoulders
@@ -2504,6 +2509,46 @@ def _vivid(cb: np.ndarray, cr: np.ndarray, reference: np.ndarray) -> np.ndarray:
     ``reference`` pixels (the face's skin): a red rib, not skin lit or in shade, nor grey."""
     median = _median_chroma(cb, cr, reference)
     return (np.hypot(cb - median[0], cr - median[1]) > 0.08) & (np.hypot(cb, cr) > 0.08)
+
+
+def _reaching(mask: np.ndarray, row: float) -> np.ndarray:
+    """The pieces of ``mask`` that reach below ``row``."""
+    pieces, count = ndimage.label(mask)
+    if count == 0:
+        return mask
+    low = np.unique(pieces[int(np.clip(np.ceil(row), 0, mask.shape[0])):])
+    return np.isin(pieces, low[low > 0])
+
+
+def _beyond_bare_arms(bare_skin: list[np.ndarray], body: _Body, person: np.ndarray, backdrop: np.ndarray,
+                      candidates: np.ndarray) -> np.ndarray:
+    """Of ``candidates``, the pixels beyond a bare arm of the photo (``bare_skin``, per side: in the arm's rows,
+    further from the body's middle than the arm's inner edge) whose colour is the backdrop's there or a blend of it
+    and the arm's skin nearest."""
+    height, width = candidates.shape
+    out = np.zeros((height, width), bool)
+    if not candidates.any():
+        return out
+    columns = np.arange(width)[None, :]
+    beyond = np.zeros((height, width), bool)
+    for side, arm in enumerate(bare_skin):
+        if arm.sum() < 30:
+            continue
+        rows = arm.sum(1) >= 2
+        if body.shoulder[side][0] >= body.neck[0]:
+            inner = np.where(arm, columns, width).min(1)
+            beyond |= rows[:, None] & (columns > inner[:, None])
+        else:
+            inner = np.where(arm, columns, -1).max(1)
+            beyond |= rows[:, None] & (columns < inner[:, None])
+    where = candidates & beyond
+    if not where.any():
+        return out
+    box = ndimage.find_objects(_dilate(where, 4).astype(np.uint8))[0]
+    _, (rows, cols) = ndimage.distance_transform_edt(~(bare_skin[0] | bare_skin[1])[box], return_indices=True)
+    _, off, _ = _on_segment(person[box], backdrop[box], person[box][rows, cols])
+    out[box] = where[box] & (off < BEYOND_OFF)
+    return out
 
 
 def _on_segment(here: np.ndarray, start: np.ndarray, end: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -3565,6 +3610,19 @@ class TPSBaseline(TryOnModel):
         replaced = np.maximum(_smooth_outline(uncovered.astype(np.float32), max(1.0, 0.012 * sw)),
                               uncovered & (~real_skin | skin_blend)) * ~keep
         uncovered = replaced > 0.02
+        if category != "lower" and background.any():
+            # Beyond a bare arm, away from the body, what the parse gave the old top in the backdrop's colours or in a
+            # blend of the arm's skin and the backdrop is the backdrop and the arm's soft edge (a white top on a white
+            # backdrop: the arm's edge and specks of backdrop look like the top): kept as the photo has them. Filled,
+            # the made-up arm laid skin streaks and blocks off the arm over the backdrop.
+            # (The arm's skin about the arm's bones, a piece reaching half a shoulder width below the shoulder: not a
+            # sleeve of the old top nor the skin a wide neckline bares, which the parse may give the arm.)
+            skin = np.isin(parse, labels.ARM_LABELS) & ~old & (face_like | _skin_chroma(person, face, 0.025))
+            bare_skin = [_reaching(skin & arms[side], body.shoulder[side][1] + 0.5 * sw) for side in (0, 1)]
+            reach = max(2, int(round(BEYOND_REACH * sw)))
+            beside = _beyond_bare_arms(bare_skin, body, person, backdrop, uncovered & _dilate(background, reach))
+            replaced = np.where(beside, 0.0, replaced)
+            uncovered &= ~beside
         torso_body = np.zeros(size, bool)
         rows = np.arange(height)
         valid = np.isfinite(outline.left) & (rows <= body.mid_hip[1] + 0.1 * sw)
