@@ -2113,3 +2113,31 @@ def test_no_made_up_skin_on_the_backdrop_beyond_a_bare_arm():
              made_up.sum())
     assert backdrop.sum() >= 1000
     assert made_up.sum() <= 60, made_up.sum()
+
+
+def test_a_v_neck_dress_hanging_from_straps_opens_in_a_v():
+    """A deep V-neck tulle dress whose thin straps rise from the bodice's top corners to the shoulders (puff sleeves
+    beside them) on a woman in a long-sleeved dress: taken for a dress without straps, it was hung from the armpits,
+    its bodice's top a level line low on the chest, and the opening above it a square of made-up skin as wide at the
+    bottom as at the neck. Hung from its straps it opens in a V: the opening between the neck and the V's point,
+    is at three quarters of the way down 0.67 of its width a quarter of the way down (before: 0.93)."""
+    result = _tryon("052767_0.jpg", "053744_1.jpg")
+    _, _, region, _, k, sw = _arrays(result)
+    neck_x, neck_y = int(round(k[1, 0])), int(round(k[1, 1]))
+    point = neck_y + int(np.argmax(region[neck_y:, neck_x]))  # the V's point (the first garment row in the middle)
+    assert point > neck_y + 0.2 * sw
+
+    def opening_width(y: int) -> int:
+        row = ~region[y]
+        left, right = neck_x, neck_x
+        while left > 0 and row[left - 1]:
+            left -= 1
+        while right < len(row) - 1 and row[right + 1]:
+            right += 1
+        return right - left + 1
+
+    quarter = opening_width(int(neck_y + 0.25 * (point - neck_y)))
+    three_quarters = opening_width(int(neck_y + 0.75 * (point - neck_y)))
+    log.info("V point %.2f shoulder widths below the neck; opening %d px wide a quarter down, %d three quarters down",
+             (point - neck_y) / sw, quarter, three_quarters)
+    assert three_quarters <= 0.75 * quarter, (quarter, three_quarters)

@@ -213,6 +213,30 @@ def test_only_a_v_shaped_inner_back_deepens_the_neckline():
             assert neckline[2][1] < 90, neckline
 
 
+def test_straps_rising_above_a_v_bodice_are_its_collar_corners():
+    """A drawn dress whose thin straps rise from a deep V bodice's top corners to the shoulders, puff sleeves beside
+    them: its collar corners are the straps' tops (before: the V's sides where the search for them ended, inside the
+    straps, and the dress, taken for one without straps, was hung from its armpits with a square neckline). A drawn
+    T-shirt keeps its collar corners at the neck's edge."""
+    canvas = Image.new("RGB", (300, 400), (255, 255, 255))
+    draw = ImageDraw.Draw(canvas)
+    draw.polygon([(112, 100), (130, 95), (150, 150), (170, 95), (188, 100), (190, 170), (215, 380), (85, 380),
+                  (110, 170)], fill=(40, 150, 110))  # the bodice and skirt, a V from (130, 95) to (150, 150)
+    for side in (0, 1):
+        sign = -1 if side == 0 else 1
+        draw.line([(150 + sign * 52, 40), (150 + sign * 22, 97)], fill=(40, 150, 110), width=5)  # the strap
+        draw.ellipse([150 + sign * 72 - 28, 50, 150 + sign * 72 + 28, 115], fill=(40, 150, 110))  # a puff sleeve
+    mask = np.asarray(canvas.convert("L")) < 250
+    found = tps_baseline.garment_landmarks(mask, (0.28, 0.45))
+    log.info("collar corners %s", [c.tolist() for c in found.collar])
+    for side, collar in enumerate(found.collar):
+        assert abs(collar[0] - (98 if side == 0 else 202)) <= 6 and collar[1] <= 45, found.collar
+    tee, _, _, _ = _drawn_tee(25.0, 70.0, 12.0)
+    found = tps_baseline.garment_landmarks(tee)
+    for side, collar in enumerate(found.collar):
+        assert abs(collar[0] - (125 if side == 0 else 175)) <= 3 and collar[1] <= 52, found.collar
+
+
 def _drawn_tee(neck_half: float, shoulder_y: float, back_dip: float):
     """A drawn T-shirt's mask (400x300, shoulders down to ``shoulder_y`` beside a neck opening ``neck_half`` px either
     side of x = 150 at y = 50; the back's neckline, the top contour in the opening, dips ``back_dip`` px in its

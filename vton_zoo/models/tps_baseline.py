@@ -786,6 +786,8 @@ def _landmarks(mask: np.ndarray, band_rows: tuple[float, float], hanging_ok: boo
         cols = cols[has[cols]] if len(cols) else cols
         if len(cols):
             best = cols[np.argmin(top_contour[cols])]
+            if best == (cols[-1] if side else cols[0]):
+                best = _strap_top(mask, top_contour, int(best), int(sign), half, box_w)
             collar.append(np.array([float(best), float(top_contour[best])]))
         else:
             collar.append(np.array([centre + (-0.35 if side == 0 else 0.35) * half, float(top)]))
@@ -839,6 +841,26 @@ def _landmarks(mask: np.ndarray, band_rows: tuple[float, float], hanging_ok: boo
         sleeves.append(_Sleeve(sleeve_mask, root, cuff, outer, inner,
                                _sleeve_profile(points, root, cuff, normal, shoulder[side], armpit[side])))
     return _GarmentLandmarks(torso_mask, collar, shoulder, armpit, waist, hem, sleeves, float(centre), lines, suspect)
+
+
+def _strap_top(mask: np.ndarray, top_contour: np.ndarray, column: int, step: int, half: float, box_w: int) -> int:
+    """The collar corner found at the outer end of its search (``column``) where the top contour still rises outwards:
+    a strap going up from there (a V-neck dress's, whose straps rise above its bodice to the shoulders beside the
+    neck) ends at its top, the garment's true collar corner. That top's column when the contour rises at least
+    STRAP_RISE of the garment's width to a top no wider than STRAP_TOP of it, else ``column``."""
+    width = mask.shape[1]
+    best, x = column, column
+    while 0 <= x + step < width and abs(x + step - column) <= half and mask[:, x + step].any():
+        x += step
+        if top_contour[x] > top_contour[best] + max(2.0, 0.01 * box_w):
+            break  # (the contour turns down: past the top)
+        if top_contour[x] < top_contour[best]:
+            best = x
+    row = int(top_contour[best])
+    if (top_contour[column] - top_contour[best] < STRAP_RISE * box_w
+            or _run_width(mask[min(row + 1, mask.shape[0] - 1)], best) > STRAP_TOP * box_w):
+        return column
+    return best
 
 
 def _hanging_shoulders(mask: np.ndarray, top: int, bottom: int, left: int, right: int, centre: int
@@ -1884,6 +1906,10 @@ def _upper_layers(garment_mask: np.ndarray, garment: np.ndarray, body: _Body, ou
 #: edge.
 BEYOND_REACH = 0.04
 BEYOND_OFF = 0.05
+#: A collar corner goes on up a strap rising at least this share of the garment's width above the neckline's corner,
+#: to a top no wider than STRAP_TOP of it (see _strap_top).
+STRAP_RISE = 0.08
+STRAP_TOP = 0.06
 BARE_ARM = 0.8  # share of an upper arm the photo shows as arm for it to be bare (the old top sleeveless)
 STRAP_CONTRAST = 0.08  # how much darker than the skin beside it (luminance) a thin line is to be an old strap
 OFF_SHOULDER_DROP = 0.22  # an off-the-shoulder top's edge at least this far (x the shoulder width) below the shoulders
