@@ -2141,3 +2141,29 @@ def test_a_v_neck_dress_hanging_from_straps_opens_in_a_v():
     log.info("V point %.2f shoulder widths below the neck; opening %d px wide a quarter down, %d three quarters down",
              (point - neck_y) / sw, quarter, three_quarters)
     assert three_quarters <= 0.75 * quarter, (quarter, three_quarters)
+
+
+@pytest.mark.parametrize("person, garment", [("02849_00.jpg", "051946_1.jpg"), ("01008_00.jpg", "051991_1.jpg")])
+def test_trousers_for_a_skirt_part_between_the_legs(person, garment):
+    """Pink jeans (and navy trousers) for a mini skirt: each trouser leg was as wide as the distance from its leg's
+    bone to the skirt's side, the two legs one block out to the skirt's outline down to the knees, a skirt of denim.
+    The skirt's edge is no thigh's: the thighs are told from the calves below it, and the legs part below the
+    crotch. Halfway between the two legs' bones, from 0.3 of the way down the thighs to the knees (or the photo's
+    bottom), the share of rows the new garment covers: 1.0 before, now none."""
+    result = _tryon(person, garment)
+    _, _, region, _, k, sw = _arrays(result)
+    hips, knees = k[[9, 12]].copy(), k[[10, 13]].copy()
+    assert (hips[:, 2] > 0).all()
+    for leg in (0, 1):  # (a knee out of the photo: where tps-baseline puts it, 1.5 shoulder widths below the hip)
+        if knees[leg, 2] <= 0:
+            knees[leg, :2] = hips[leg, :2] + np.array([0.0, 1.5 * sw])
+    top = int(hips[:, 1].mean() + 0.3 * (knees[:, 1].mean() - hips[:, 1].mean()))
+    bottom = min(int(knees[:, 1].mean()), region.shape[0] - 1)
+    assert bottom - top >= 0.2 * sw
+    covered = []
+    for y in range(top, bottom):
+        f = (y - hips[:, 1].mean()) / max(knees[:, 1].mean() - hips[:, 1].mean(), 1.0)
+        x = int(round(float((hips[:, 0] + f * (knees[:, 0] - hips[:, 0])).mean())))
+        covered.append(bool(region[y, x]))
+    log.info("%s + %s: between the legs, %.2f of the rows covered", person, garment, np.mean(covered))
+    assert np.mean(covered) <= 0.34, np.mean(covered)

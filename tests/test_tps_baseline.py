@@ -694,6 +694,28 @@ def test_what_lies_beyond_a_bare_arm_in_the_backdrops_colours_is_the_backdrop():
     assert not tps_baseline._beyond_bare_arms([no_arm, no_arm], body, person, np.ones_like(person), candidates).any()
 
 
+def test_a_skirts_edge_is_no_thighs_but_touching_trouser_legs_are():
+    """Drawn legs (bones straight down at x 130 and 170, hips at y 200, knees at 290, shoulders 80 px apart): under a
+    skirt out to x 90-210 down to y 280, bare legs 12 px either side of the bones below, the thigh is told from the
+    calf (before: from the distance between the bone and the skirt's side, capped at 26 px, a block of trousers out
+    to the skirt's outline); trouser legs that touch along the thighs and part above the knees keep the thigh their
+    outline gives."""
+    body = _standing_legs((130.0, 170.0))
+    size = (400, 300)
+    yy, xx = np.mgrid[0:size[0], 0:size[1]]
+    chains = [body.leg_chain(0), body.leg_chain(1)]
+    legs = (np.abs(xx - 130) <= 12) | (np.abs(xx - 170) <= 12)
+    skirt = (yy >= 190) & (yy < 280) & (np.abs(xx - 150) <= 60)
+    silhouette = skirt | (legs & (yy >= 190) & (yy < 385))
+    thigh, calf = tps_baseline._leg_half_widths(silhouette, chains[0], body.width, chains[1], skirt)
+    assert abs(calf - 12) <= 2 and abs(thigh - calf * 0.2 / 0.13) <= 2, (thigh, calf)
+    assert tps_baseline._leg_half_widths(silhouette, chains[0], body.width)[0] >= 25  # (the skirt's edge)
+    trousers = (yy >= 190) & (yy < 385) & (((np.abs(xx - 150) <= 36) & (yy < 260)) | (np.abs(xx - 130) <= 16)
+                                             | (np.abs(xx - 170) <= 16))
+    alone = tps_baseline._leg_half_widths(trousers, chains[0], body.width)
+    assert tps_baseline._leg_half_widths(trousers, chains[0], body.width, chains[1], trousers) == alone
+
+
 def test_made_up_legs_are_as_wide_as_the_bare_legs_they_meet():
     """Legs made up above the photo's bare lower legs (a dress longer than the new one) are as wide where they meet
     as the bare legs are there (before: the anatomical width alone, a step at the old hem when the legs are fuller)."""

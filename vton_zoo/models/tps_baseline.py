@@ -2027,7 +2027,7 @@ def _lower_layers(garment_mask: np.ndarray, body: _Body, outline: _Outline, pars
                  rows.min() if len(rows) else None, body.mid_hip[1], hem_y, scale, shape.crotch is not None)
     if shape.crotch is not None:
         return [_leg_layer(shape, side, body, w_centre, w_half, waist_y, hem_y, g_centre, scale, lower_silhouette,
-                           config, size) for side in (0, 1)]
+                           config, size, old_lower) for side in (0, 1)]
 
     def person_y(g_y: float) -> float:
         return waist_y + (g_y - shape.top) * (hem_y - waist_y) / max(shape.bottom - shape.top, 1.0)
@@ -2075,7 +2075,7 @@ def _legs_extent(body: _Body, y: float, config: TPSBaselineConfig) -> float:
 
 def _leg_layer(shape: _LowerGarment, side: int, body: _Body, w_centre: float, w_half: float, waist_y: float,
                hem_y: float, g_centre: float, scale: float, silhouette: np.ndarray, config: TPSBaselineConfig,
-               size: tuple[int, int]) -> _Layer:
+               size: tuple[int, int], old_garment: np.ndarray | None = None) -> _Layer:
     """One trouser leg from the waistband to the hem, along the chain waist -> knee -> ankle: the fraction along it
     picks the garment's row (rows map linearly, waistband to hem), the fraction across it the position between the
     leg's inner edge (the garment's centre line above the crotch) and its outer edge."""
@@ -2108,7 +2108,7 @@ def _leg_layer(shape: _LowerGarment, side: int, body: _Body, w_centre: float, w_
     inner = np.where(below, leg_centre - sign * leg_half, g_centre)
     # The person's half-width: the leg (measured on the silhouette) or the garment's leg seen as a tube; at the
     # waistband half the waist.
-    person_half = _leg_half_widths(silhouette, [hip, knee, ankle], sw)
+    person_half = _leg_half_widths(silhouette, [hip, knee, ankle], sw, body.leg_chain(1 - side), old_garment)
     crotch_t = (float(leg[0, 0]) - shape.top) / max(shape.bottom - shape.top, 1.0)
     thigh = np.where(along < lengths[1], person_half[0], person_half[1]) * 1.08
     tube = TUBE_WIDTH * 0.5 * scale * np.abs(outer - inner)
@@ -2121,21 +2121,50 @@ def _leg_layer(shape: _LowerGarment, side: int, body: _Body, w_centre: float, w_
     return _Layer(source, region, f"leg{side}")
 
 
-def _leg_half_widths(silhouette: np.ndarray, chain: list[np.ndarray], sw: float) -> tuple[float, float]:
+def _leg_half_widths(silhouette: np.ndarray, chain: list[np.ndarray], sw: float,
+                     other: list[np.ndarray] | None = None, garment: np.ndarray | None = None) -> tuple[float, float]:
     """Half-widths of the thigh and the calf: the distance from the bone to the silhouette's edge (median along the
-    middle of each bone), within plausible bounds; body proportions where the silhouette says nothing."""
+    middle of each bone), within plausible bounds; body proportions where the silhouette says nothing.
+
+    Over a skirt or a dress (the silhouette joins the two legs, halfway between this leg's bone and the ``other``
+    leg's, down to where the legs part, and below that no more of the old ``garment`` lies on the leg: trouser legs
+    part above their hems) its edge is the skirt's, no thigh's: the thigh is measured where the legs have parted or
+    where what joins them is not the old garment (it stays, and narrower legs would bare it), or told from the calf
+    (as thick as body proportions make it beside the calf measured), or by the proportions."""
     defaults = (0.2 * sw, 0.13 * sw)
     if not silhouette.any():
         return defaults
     height, width = silhouette.shape
     inside = _edt(silhouette)
-    out = []
-    for (start, end), default in zip(zip(chain[:-1], chain[1:]), defaults):
-        samples = [start + f * (end - start) for f in np.linspace(0.2, 0.8, 7)]
-        values = [inside[int(y), int(x)] for x, y in samples if 0 <= x < width and 0 <= y < height]
+
+    def within(point: np.ndarray) -> bool:
+        return 0 <= point[0] < width and 0 <= point[1] < height
+
+    def at(mask: np.ndarray, point: np.ndarray) -> bool:
+        return within(point) and bool(mask[int(point[1]), int(point[0])])
+
+    fractions = np.linspace(0.2, 0.8, 7)
+    skirt = np.zeros(len(fractions), bool)  # the thigh's samples where a skirt joins the legs
+    if other is not None and garment is not None:
+        hip, knee = chain[0], chain[1]
+        middles = [0.5 * (hip + f * (knee - hip) + other[0] + f * (other[1] - other[0])) for f in fractions]
+        joined = np.array([at(silhouette, point) for point in middles])
+        parted = np.flatnonzero(~joined)
+        below = [hip + f * (knee - hip) for f in fractions[parted[0]:]] if len(parted) else []
+        below += [knee + f * (chain[2] - knee) for f in (0.1, 0.2, 0.3, 0.4)]
+        if np.mean([at(garment, point) for point in below]) < 0.5:  # (bare legs below: no trousers)
+            # (Where the old garment goes between the legs: what stays there, narrower legs would bare.)
+            skirt = joined & np.array([at(garment, point) for point in middles])
+    out, measured = [], []
+    for index, ((start, end), default) in enumerate(zip(zip(chain[:-1], chain[1:]), defaults)):
+        samples = [start + f * (end - start) for k, f in enumerate(fractions) if index or not skirt[k]]
+        values = [inside[int(y), int(x)] for x, y in samples if within((x, y))]
         values = [v for v in values if v > 0]
-        value = float(np.median(values)) if len(values) >= 3 else default
+        measured.append(len(values) >= 3)
+        value = float(np.median(values)) if measured[-1] else default
         out.append(float(np.clip(value, 0.6 * default, 1.6 * default)))
+    if not measured[0] and measured[1]:
+        out[0] = float(np.clip(out[1] * defaults[0] / defaults[1], 0.6 * defaults[0], 1.6 * defaults[0]))
     return out[0], out[1]
 
 
