@@ -2167,3 +2167,30 @@ def test_trousers_for_a_skirt_part_between_the_legs(person, garment):
         covered.append(bool(region[y, x]))
     log.info("%s + %s: between the legs, %.2f of the rows covered", person, garment, np.mean(covered))
     assert np.mean(covered) <= 0.34, np.mean(covered)
+
+
+def _neckline_depths(region: np.ndarray, k: np.ndarray, sw: float, offsets: np.ndarray) -> np.ndarray:
+    """Per column at ``offsets`` (shoulder widths) from the neck keypoint: the first row of the new garment below the
+    neck keypoint (its neckline's edge), in shoulder widths below it."""
+    neck_x, neck_y = k[1, 0], int(round(k[1, 1]))
+    depths = []
+    for offset in offsets:
+        column = region[neck_y:, int(round(neck_x + offset * sw))]
+        assert column.any()
+        depths.append(int(np.argmax(column)) / sw)
+    return np.array(depths)
+
+
+def test_a_sports_tops_scoop_is_deepest_in_its_middle():
+    """A Reebok crop top with a deep scoop (its white label inside it cut out with the inner back) on a woman in a
+    yellow crop top: the label's notch broke the product's rows through the scoop, their points spread over one side
+    of it, and the scoop came out lopsided, its bottom in lobes, one strap broken into a block reaching in to the
+    neck. Now the scoop is a U: its middle column the deepest, the columns 0.1 and 0.2 shoulder widths either side as
+    deep as each other within 0.05 shoulder widths (before: 0.2 either side 0.33 apart, the strap's block)."""
+    result = _tryon("model_4.png", "07382_00.jpg")
+    _, _, region, _, k, sw = _arrays(result)
+    offsets = np.array([-0.2, -0.1, 0.0, 0.1, 0.2])
+    depths = _neckline_depths(region, k, sw, offsets)
+    log.info("scoop depths at %s: %s", offsets.tolist(), np.round(depths, 3).tolist())
+    assert depths[2] >= depths.max() - 0.01, depths
+    assert abs(depths[0] - depths[4]) <= 0.05 and abs(depths[1] - depths[3]) <= 0.05, depths

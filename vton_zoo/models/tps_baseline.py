@@ -1744,6 +1744,12 @@ def _upper_layers(garment_mask: np.ndarray, garment: np.ndarray, body: _Body, ou
         left_x, right_x = _run_edges(torso, np.array([row]), int(round(found.centre)))
         if not (np.isfinite(left_x[0]) and np.isfinite(right_x[0])):
             return (found.lines[0][0] * g_y + found.lines[0][1], found.lines[1][0] * g_y + found.lines[1][1])
+        # (A run broken by a notch, the row's garment going on beyond it: its whole extent. A white label inside a
+        # deep scoop, cut out with the backdrop, left the run through the middle only the scoop's one side, and the
+        # row's points, spread over it, broke a strap.)
+        columns = np.flatnonzero(torso[row])
+        if columns[-1] - columns[0] > 1.6 * (right_x[0] - left_x[0]):
+            return float(columns[0]) - 0.5, float(columns[-1]) + 0.5
         return float(left_x[0]) - 0.5, float(right_x[0]) + 0.5
 
     g_chest_half = 0.5 * g_chest
