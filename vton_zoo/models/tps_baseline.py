@@ -1573,6 +1573,7 @@ class _Layer:
     armpit_y: float | None = None  # ...and its armpits' row
     solid: np.ndarray | None = None  # bool (H, W): where the part must be fabric (a sleeve over the photo's arm)
     off_shoulder: bool = False  # a torso hanging round the upper arms, the shoulders bare
+    strap_zone: np.ndarray | None = None  # bool (H, W): about a camisole's straps, where the outline is not smoothed
 
 
 def _upper_layers(garment_mask: np.ndarray, garment: np.ndarray, body: _Body, outline: _Outline, parse: np.ndarray,
@@ -1800,6 +1801,11 @@ def _upper_layers(garment_mask: np.ndarray, garment: np.ndarray, body: _Body, ou
         x = p_collar[0][0] + u * (p_collar[1][0] - p_collar[0][0])
         y = float(np.interp(u, [0, 1], [p_collar[0][1], p_collar[1][1]])) + FLAT_TO_WORN * scale * (
             g_point[1] - float(np.interp(u, [0, 1], [g_collar[0][1], g_collar[1][1]])))
+        if g_point[1] > g_arm_y:
+            # (A neckline deeper than the armpits (a camisole's V, a sports top's scoop) is below the armpits' row,
+            # by its own depth's scale: mapped above it, the row's points folded over it, and its edge came out a
+            # level shelf beside a notch.)
+            y = max(y, armpit_y + FLAT_TO_WORN * scale * (float(g_point[1]) - g_arm_y))
         p_neckline.append(np.array([x, y]))
     # A round neck (no deeper than a crew neck's usual depth) opens no lower than the old top's neckline: what it
     # would bare below that is skin to make up, not of the garment's design.
@@ -1858,9 +1864,17 @@ def _upper_layers(garment_mask: np.ndarray, garment: np.ndarray, body: _Body, ou
     if not has_shoulders:
         outline_points[0] = np.array([outline_points[0][0], min(outline_points[0][1], neckline[0][1])])
     region = _polygon(outline_points, size)
+    # A camisole's straps are thin: the outline's smoothing, which takes spurs off, must leave them whole (it ate their
+    # tops, and they hung from the chest).
+    strap_zone = None
+    if straps:
+        strap_zone = np.zeros(size, bool)
+        for side in (0, 1):
+            strap_zone |= _limb_zone(xx, yy, [p_collar[side], p_collar[side] + np.array([0.0, STRAP_KEPT * sw])],
+                                     (0.08 * sw,))
     layers = [_Layer(source, region, "torso", found.torso_mask, opening,
                      (p_collar[0], p_collar[1]) if has_shoulders else None, armpit_y=armpit_y,
-                     off_shoulder=off_shoulder)]
+                     off_shoulder=off_shoulder, strap_zone=strap_zone)]
 
     # Sleeves along the arms. Long sleeves (by the scale, or as long against the body as laid flat against the
     # garment's collar-to-hem, both sleeves together reaching most of the way down the forearms) go to the wrists.
@@ -1916,6 +1930,8 @@ BEYOND_OFF = 0.05
 #: to a top no wider than STRAP_TOP of it (see _strap_top).
 STRAP_RISE = 0.08
 STRAP_TOP = 0.06
+#: A camisole's straps are kept as mapped (not smoothed away) this many shoulder widths down from their tops.
+STRAP_KEPT = 0.35
 BARE_ARM = 0.8  # share of an upper arm the photo shows as arm for it to be bare (the old top sleeveless)
 STRAP_CONTRAST = 0.08  # how much darker than the skin beside it (luminance) a thin line is to be an old strap
 OFF_SHOULDER_DROP = 0.22  # an off-the-shoulder top's edge at least this far (x the shoulder width) below the shoulders
@@ -3535,8 +3551,19 @@ class TPSBaseline(TryOnModel):
         # The outline, smooth: the parts' mapped shapes and the parse's steps leave notches and spurs of a few pixels
         # that read as a torn edge; a garment's edge is a smooth line (the fabric is carried on into what it gains).
         known = alpha > 0.5
-        alpha = _smooth_outline(alpha, max(1.0, 0.02 * sw))
         torso_layer = layers[0] if layers and layers[0].name == "torso" else None
+        raw_alpha = alpha
+        alpha = _smooth_outline(alpha, max(1.0, 0.02 * sw))
+        if torso_layer is not None and torso_layer.strap_zone is not None:
+            # (What the smoothing took whole, more than a couple of pixels off what it kept, and long: a thin strap,
+            # not a wide strap's ragged edge or a spur at its top.)
+            taken = torso_layer.strap_zone & (raw_alpha > 0.5) & (_edt(alpha <= 0.5) > 2.0)
+            pieces, count = ndimage.label(taken)
+            if count:
+                boxes = ndimage.find_objects(pieces)
+                long = [index + 1 for index, box in enumerate(boxes) if box[0].stop - box[0].start >= 0.08 * sw]
+                taken = np.isin(pieces, long)
+                alpha = np.where(_dilate(taken, 1) & torso_layer.strap_zone, np.maximum(alpha, raw_alpha), alpha)
         if category != "lower" and torso_layer is not None and torso_layer.collar is not None:
             alpha = _clean_neckline(alpha, torso_layer.collar, sw)
         gained = (alpha > 0.02) & ~known
