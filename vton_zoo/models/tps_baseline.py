@@ -1932,6 +1932,9 @@ STRAP_RISE = 0.08
 STRAP_TOP = 0.06
 #: A camisole's straps are kept as mapped (not smoothed away) this many shoulder widths down from their tops.
 STRAP_KEPT = 0.35
+#: A thin sliver of the old top this much darker than both the face's skin and the backdrop is the old top's (a strap),
+#: no blend of skin and backdrop at its outline.
+STRAP_DARKER = 0.15
 BARE_ARM = 0.8  # share of an upper arm the photo shows as arm for it to be bare (the old top sleeveless)
 STRAP_CONTRAST = 0.08  # how much darker than the skin beside it (luminance) a thin line is to be an old strap
 OFF_SHOULDER_DROP = 0.22  # an off-the-shoulder top's edge at least this far (x the shoulder width) below the shoulders
@@ -3314,7 +3317,13 @@ class TPSBaseline(TryOnModel):
             thin = old_upper & ~_dilate(~_dilate(~old_upper, radius), radius)  # (not in its opening)
             if thin.any() and (old_upper & ~thin).sum() >= 30:
                 density = _colour_density(person, old_upper & ~thin)
-                old_upper &= ~(thin & (density[_colour_bins(person)] < 2.0 / 4096))
+                rare = thin & (density[_colour_bins(person)] < 2.0 / 4096)
+                if rare.any() and face.sum() >= 30 and background.sum() >= 30:
+                    # (But not what is far darker than both the skin and the backdrop, no blend of them: a white
+                    # top's black strap over the shoulder, kept, stood on a shoulder a new top bares.)
+                    darkest = min(float(np.median(luminance[face])), float(np.median(luminance[background])))
+                    rare &= ~(luminance < darkest - STRAP_DARKER)
+                old_upper &= ~rare
         # Nor is a speck of "top" well apart from the rest, above the neck's base (the parse's, on the neck under the
         # chin; the collar rule above takes its shadowed, deeper-coloured skin): filled as the old top there, it was
         # a blot of the backdrop's grey.
@@ -3705,12 +3714,12 @@ class TPSBaseline(TryOnModel):
             # the made-up arm laid skin streaks and blocks off the arm over the backdrop.
             # (The arm's skin about the arm's bones, a piece reaching half a shoulder width below the shoulder: not a
             # sleeve of the old top nor the skin a wide neckline bares, which the parse may give the arm.)
-            skin = np.isin(parse, labels.ARM_LABELS) & ~old & (face_like | _skin_chroma(person, face, 0.025))
-            bare_skin = [_reaching(skin & arms[side], body.shoulder[side][1] + 0.5 * sw) for side in (0, 1)]
+            seen_skin = np.isin(parse, labels.ARM_LABELS) & ~old & (face_like | _skin_chroma(person, face, 0.025))
+            bare_skin = [_reaching(seen_skin & arms[side], body.shoulder[side][1] + 0.5 * sw) for side in (0, 1)]
             reach = max(2, int(round(BEYOND_REACH * sw)))
-            beside = _beyond_bare_arms(bare_skin, body, person, backdrop, uncovered & _dilate(background, reach))
-            replaced = np.where(beside, 0.0, replaced)
-            uncovered &= ~beside
+            past_arms = _beyond_bare_arms(bare_skin, body, person, backdrop, uncovered & _dilate(background, reach))
+            replaced = np.where(past_arms, 0.0, replaced)
+            uncovered &= ~past_arms
         torso_body = np.zeros(size, bool)
         rows = np.arange(height)
         valid = np.isfinite(outline.left) & (rows <= body.mid_hip[1] + 0.1 * sw)
