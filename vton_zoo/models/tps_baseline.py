@@ -3381,8 +3381,15 @@ class TPSBaseline(TryOnModel):
                     sleeve_over_lower[candidates] = nearer
                     # (A sleeve is of one colour, smooth: the light or dark parts of a print on the old skirt, a
                     # zebra's or a leopard's, have the top's colour too but are no sleeve.)
+                    like_top = sleeve_over_lower.copy()
                     sleeve_over_lower &= _local_spread(luminance) < 0.08
                     sleeve_over_lower = ndimage.binary_opening(sleeve_over_lower, iterations=1)
+                    # (But the sleeve's end beside the hand, in the top's colour and joined to the sleeve the parse
+                    # saw, is the sleeve: its edge against the hand is no smooth patch, and replaced, the hand hung
+                    # below a gap.)
+                    cuff_end = like_top & _dilate(hands, max(1, int(round(0.06 * sw))))
+                    cuff_end = ndimage.binary_propagation(cuff_end & _dilate(old_upper, 1), mask=cuff_end)
+                    sleeve_over_lower |= cuff_end
                     old_lower &= ~sleeve_over_lower
         if category == "lower" and arm_pixels.any() and old_lower.sum() >= 30 and face.sum() >= 30:
             # (So for a skirt: its edge beside a hanging arm, which the parse gave the arm, stayed beside the new
