@@ -3099,6 +3099,8 @@ class TPSBaseline(TryOnModel):
         face = parse == labels.FACE
         hands = np.isin(parse, labels.HAND_LABELS)
         luminance = _luminance(person)
+        # (The face's brightness, for the rules below that run where the face shows.)
+        face_light = float(np.median(luminance[face])) if face.sum() >= 30 else 0.0
         spread = _local_spread(luminance)
         skin_chroma = _skin_chroma(person, face | hands)  # (the face's and hands' chroma)
         skin_box = _chroma_box(person, face | hands) if (face | hands).sum() >= 30 else None
@@ -3252,7 +3254,7 @@ class TPSBaseline(TryOnModel):
             if category != "lower":
                 not_skin = ~skin_chroma
                 # (A sheer black sleeve over skin has its chroma but is much darker than the face.)
-                not_skin |= (luminance < 0.5 * float(np.median(luminance[face]))) & ~shadowed
+                not_skin |= (luminance < 0.5 * face_light) & ~shadowed
                 # (A sleeve is wide; the shadowed edge of a bare arm, a thin line, is no sleeve.)
                 sleeve_like = arm_pixels & not_skin
                 old_upper |= _dilate(~_dilate(~sleeve_like, 2), 2) & arm_pixels
@@ -3278,7 +3280,7 @@ class TPSBaseline(TryOnModel):
                 rib &= ~_dilate(parse == labels.BACKGROUND, 2)
                 if rib.any():
                     pieces, _ = ndimage.label(rib, structure=np.ones((3, 3)))
-                    dark = rib & (luminance < 0.5 * float(np.median(luminance[face])))
+                    dark = rib & (luminance < 0.5 * face_light)
                     touching = np.intersect1d(pieces[rib & _dilate(old_upper, 1)], pieces[dark])
                     old_upper |= np.isin(pieces, touching[touching > 0])
         # Bare skin the parse took for the top (a bare shoulder beside a strap, the chest in a deep V, whole bare arms
@@ -3288,8 +3290,7 @@ class TPSBaseline(TryOnModel):
         if category != "lower" and old_upper.sum() >= 30 and face.sum() >= 30:
             skin_tone = np.median(person[face], axis=0)
             # (Skin's chroma, lit or in shade; not the dark pixels whose chroma says little.)
-            skin_coloured = skin_chroma & (
-                luminance > 0.5 * float(np.median(luminance[face])))
+            skin_coloured = skin_chroma & (luminance > 0.5 * face_light)
             skin_coloured |= shadowed  # (an arm's inner side, in shadow)
             fabric = old_upper & ~skin_coloured  # (the top's own colour: the parse's top may hold much skin)
             top_pixels = fabric if fabric.sum() >= 0.3 * old_upper.sum() else old_upper
@@ -3321,7 +3322,7 @@ class TPSBaseline(TryOnModel):
                 if rare.any() and face.sum() >= 30 and background.sum() >= 30:
                     # (But not what is far darker than both the skin and the backdrop, no blend of them: a white
                     # top's black strap over the shoulder, kept, stood on a shoulder a new top bares.)
-                    darkest = min(float(np.median(luminance[face])), float(np.median(luminance[background])))
+                    darkest = min(face_light, float(np.median(luminance[background])))
                     rare &= ~(luminance < darkest - STRAP_DARKER)
                 old_upper &= ~rare
         # Nor is a speck of "top" well apart from the rest, above the neck's base (the parse's, on the neck under the
@@ -3349,7 +3350,7 @@ class TPSBaseline(TryOnModel):
         # off-the-shoulder top or narrower straps it stood on the shoulder.
         # (A dark top's: on a white top, the dark lines going up from its neckline are the neck's own shadows.)
         if category != "lower" and old_upper.sum() >= 30 and face.sum() >= 30 and (
-                float(np.median(luminance[old_upper])) < float(np.median(luminance[face])) - 0.2):
+                float(np.median(luminance[old_upper])) < face_light - 0.2):
             # (Above the old top's upper edge in its own columns, over the shoulders: not the shaded edges of arms
             # hanging beside it.)
             first = np.where(old_upper.any(0), np.argmax(old_upper, axis=0), 0)
@@ -3714,6 +3715,7 @@ class TPSBaseline(TryOnModel):
         replaced = np.maximum(_smooth_outline(uncovered.astype(np.float32), max(1.0, 0.012 * sw)),
                               uncovered & (~real_skin | skin_blend)) * ~keep
         uncovered = replaced > 0.02
+        face_chroma = _skin_chroma(person, face, 0.025)  # (the skin's chroma, lit or in shade; used twice below)
         if category != "lower" and background.any():
             # Beyond a bare arm, away from the body, what the parse gave the old top in the backdrop's colours or in a
             # blend of the arm's skin and the backdrop is the backdrop and the arm's soft edge (a white top on a white
@@ -3721,7 +3723,7 @@ class TPSBaseline(TryOnModel):
             # the made-up arm laid skin streaks and blocks off the arm over the backdrop.
             # (The arm's skin about the arm's bones, a piece reaching half a shoulder width below the shoulder: not a
             # sleeve of the old top nor the skin a wide neckline bares, which the parse may give the arm.)
-            seen_skin = np.isin(parse, labels.ARM_LABELS) & ~old & (face_like | _skin_chroma(person, face, 0.025))
+            seen_skin = np.isin(parse, labels.ARM_LABELS) & ~old & (face_like | face_chroma)
             bare_skin = [_reaching(seen_skin & arms[side], body.shoulder[side][1] + 0.5 * sw) for side in (0, 1)]
             reach = max(2, int(round(BEYOND_REACH * sw)))
             past_arms = _beyond_bare_arms(bare_skin, body, person, backdrop, uncovered & _dilate(background, reach))
@@ -3833,7 +3835,7 @@ class TPSBaseline(TryOnModel):
                 skin_known = np.isin(parse, (*skin_labels, labels.FACE, *labels.HAND_LABELS)) | legs_skin
                 # Skin only (not hair strands read as neck, not the old garment), in the light or in shadow (the fill
                 # goes on from the skin around it).
-                skin_known &= ~old & (face_like | _skin_chroma(person, face, 0.025))
+                skin_known &= ~old & (face_like | face_chroma)
                 colour = _skin_colour(person, parse, skin_known)
                 # (From the skin right around the hole, at full resolution: the fill meets its edge without a seam.)
                 ring = skin_known & _dilate(uncovered, 3) & ~uncovered
