@@ -1794,6 +1794,17 @@ def _upper_layers(garment_mask: np.ndarray, garment: np.ndarray, body: _Body, ou
                     top_pairs[index] = (top_pairs[index][0], np.array([top_pairs[index][1][0], level]))
         p_collar = [top_pairs[1][1], top_pairs[2][1]]
     pairs += top_pairs
+    # A top's front hangs straight from the collar to the hem: down its middle the rows are spaced evenly, however
+    # high the body's armpits are on the flat garment's scale (rows through the armpits, a print on the chest was
+    # stretched long above them and squashed below).
+    front_y = person_y
+    if category == "upper" and has_shoulders:
+        g_top_y = 0.5 * float(g_collar[0][1] + g_collar[1][1])
+        p_top_y = 0.5 * float(p_collar[0][1] + p_collar[1][1])
+        front_scale = (p_hem_y - p_top_y) / max(g_bottom - g_top_y, 1.0)
+
+        def front_y(g_y: float) -> float:
+            return p_top_y + front_scale * (g_y - g_top_y)
     # Neckline points: the garment's front neckline -> below the collar corners with the garment's depth.
     p_neckline = []
     for g_point in neckline:
@@ -1805,7 +1816,8 @@ def _upper_layers(garment_mask: np.ndarray, garment: np.ndarray, body: _Body, ou
             # (A neckline deeper than the armpits (a camisole's V, a sports top's scoop) is below the armpits' row,
             # by its own depth's scale: mapped above it, the row's points folded over it, and its edge came out a
             # level shelf beside a notch.)
-            y = max(y, armpit_y + FLAT_TO_WORN * scale * (float(g_point[1]) - g_arm_y))
+            y = max(y, armpit_y + FLAT_TO_WORN * scale * (float(g_point[1]) - g_arm_y) if front_y is person_y
+                    else front_y(float(g_point[1])))
         p_neckline.append(np.array([x, y]))
     # A round neck (no deeper than a crew neck's usual depth) opens no lower than the old top's neckline: what it
     # would bare below that is skin to make up, not of the garment's design.
@@ -1832,7 +1844,7 @@ def _upper_layers(garment_mask: np.ndarray, garment: np.ndarray, body: _Body, ou
     g_hem_edges_y = g_bottom - HEM_EDGES_ABOVE * (g_bottom - g_arm_y)
     for g_y in [g_arm_y, *g_rows]:
         g_left, g_right = garment_edges(min(g_y, g_hem_edges_y))
-        p_y = person_y(g_y)
+        p_y = person_y(g_y) if g_y == g_arm_y else front_y(g_y)
         p_left, p_right = person_edges(p_y, g_left, g_right)
         if g_y == g_arm_y:
             p_left, p_right = min(p_left, p_armpit[0][0]), max(p_right, p_armpit[1][0])
@@ -1846,13 +1858,13 @@ def _upper_layers(garment_mask: np.ndarray, garment: np.ndarray, body: _Body, ou
             if g_y == g_arm_y and u in (0.0, 1.0):
                 continue
             pairs.append((np.array([g_left + u * (g_right - g_left), g_y]),
-                          np.array([p_left + u * (p_right - p_left), p_y])))
+                          np.array([p_left + u * (p_right - p_left), front_y(g_y)])))
     # Between the top row and the armpit row: the middle of the chest.
     g_mid_y = 0.5 * (g_collar_mid[1] + g_arm_y) + 0.25 * (neckline[2][1] - g_collar_mid[1])
     for u in (0.25, 0.75):
         g_x = found.centre + (u - 0.5) * g_chest
         pairs.append((np.array([g_x, g_mid_y]),
-                      np.array([body.neck[0] + (u - 0.5) * body_chest * config.min_ease, person_y(g_mid_y)])))
+                      np.array([body.neck[0] + (u - 0.5) * body_chest * config.min_ease, front_y(g_mid_y)])))
     source = _spline_map(pairs, size, config.regularisation)
 
     # The torso's region: shoulders, neckline, sides down to the hem (the garment's own shape then cuts it).
