@@ -1911,8 +1911,12 @@ def _upper_layers(garment_mask: np.ndarray, garment: np.ndarray, body: _Body, ou
             bone = _unit(body.arm_chain(side)[1] - body.arm_chain(side)[0], np.array([0.0, 1.0]))
             drop = max(0.0, float(top_line[1][1] - body.arm_chain(side)[0][1]) / max(float(bone[1]), 0.5)
                        + 0.12 * sw)
+        # (And towards the hem the arm in an old sleeve, beyond the torso's outline: see _sleeve_layer.)
+        rows = np.clip(np.round(yy[:, 0]).astype(int), outline.top, outline.bottom)
+        edge = (outline.left if side == 0 else outline.right)[rows][:, None]
+        beyond = np.where(np.isfinite(edge), (xx < edge) if side == 0 else (xx > edge), False)
         layer = _sleeve_layer(sleeve, side, found, body, scale, config, (xx, yy), size, top_line, to_wrist,
-                              np.isin(parse, labels.ARM_LABELS), drop)
+                              np.isin(parse, labels.ARM_LABELS), drop, (parse == labels.UPPER_GARMENT) & beyond)
         # The armhole: between the torso's side (shoulder point -> armpit) and the sleeve's inner edge on an arm held
         # a little away from the body, the sleeve goes on (its inner edge's texture), no gap of skin at the seam.
         start, elbow = body.arm_chain(side)[0], body.arm_chain(side)[1]
@@ -1978,7 +1982,8 @@ def _off_the_shoulder(mask: np.ndarray, found: _GarmentLandmarks) -> bool:
 def _sleeve_layer(sleeve: _Sleeve, side: int, found: _GarmentLandmarks, body: _Body, scale: float,
                   config: TPSBaselineConfig, grid: tuple[np.ndarray, np.ndarray], size: tuple[int, int],
                   top_line: tuple[np.ndarray, np.ndarray], to_wrist: bool = False,
-                  arm_pixels: np.ndarray | None = None, drop: float = 0.0) -> _Layer:
+                  arm_pixels: np.ndarray | None = None, drop: float = 0.0,
+                  old_sleeve: np.ndarray | None = None) -> _Layer:
     """A sleeve mapped along the arm: fraction along and across the shoulder-elbow-wrist chain -> the same fraction
     along the sleeve's axis and across its width (``to_wrist``: a long sleeve, down to the wrist; ``drop``: how far
     down the arm it starts, an off-the-shoulder top's)."""
@@ -2029,7 +2034,10 @@ def _sleeve_layer(sleeve: _Sleeve, side: int, found: _GarmentLandmarks, body: _B
         # light print at the edge) is no hole in it there: that is fabric.
         # (Below the armhole's seam: the photo's shoulder is the torso's, and a sleeve taken up over it drew the
         # seam's dark fabric there.)
-        solid = (arm_pixels & (along >= 0.15 * sw) & (t <= 1) & (np.abs(across) <= half + 0.1 * sw)
+        # (Over its lower half, the arm in the old top's sleeve too: a cuff oblique to the product sleeve's axis
+        # left the hem a torn arch over an old long sleeve.)
+        arm = arm_pixels if old_sleeve is None else arm_pixels | (old_sleeve & (t >= 0.5))
+        solid = (arm & (along >= 0.15 * sw) & (t <= 1) & (np.abs(across) <= half + 0.1 * sw)
                  & (yy >= line_y - 0.02 * sw))
         region |= solid
     return _Layer(source, region, f"sleeve{side}", sleeve.mask, round_=fraction.astype(np.float32), solid=solid)
