@@ -2313,3 +2313,29 @@ def test_a_short_sleeves_hem_over_an_old_long_sleeve_is_a_straight_edge():
             ends.append(float(steps[np.flatnonzero(covered).max()]) / sw)
         log.info("sleeve %d ends at %s shoulder widths along the arm", shoulder, np.round(ends, 3).tolist())
         assert max(ends) - min(ends) <= 0.05, ends
+
+
+def test_made_up_skin_right_below_a_new_sleeve_is_in_its_shade():
+    """A white Minnie T-shirt on a woman in a red long-sleeved top, her forearms made up below the new short sleeves:
+    the made-up skin went on flat right up to the sleeve's hem, as if pasted under it. The hem's edge, lit from above,
+    shades the skin right below it: along lines parallel to each upper arm's bone, the result's luminance 1.5 to 4
+    pixels below where the sleeve ends is at most 0.96 of that 0.08 to 0.14 shoulder widths further down (before:
+    1.014 and 1.007; now 0.935 and 0.865)."""
+    result = _tryon("01861_00.jpg", "12562_00.jpg")
+    _, out, region, _, k, sw = _arrays(result)
+    luminance = out @ np.array([0.299, 0.587, 0.114], np.float32)
+    for shoulder, elbow in ((2, 3), (5, 6)):
+        start, bone = k[shoulder, :2], k[elbow, :2] - k[shoulder, :2]
+        length = float(np.hypot(*bone))
+        along, normal = bone / length, np.array([-bone[1], bone[0]]) / length
+        near, far = [], []
+        for offset in np.linspace(-0.05, 0.05, 5) * sw:
+            steps = np.arange(0.0, length + 0.3 * sw, 0.5)
+            points = np.round(start + steps[:, None] * along + offset * normal).astype(int)
+            end = steps[np.flatnonzero(region[points[:, 1], points[:, 0]]).max()]
+            for distances, samples in ((np.arange(1.5, 4.0, 0.5), near), (np.arange(0.08 * sw, 0.14 * sw, 0.5), far)):
+                points = np.round(start + (end + distances)[:, None] * along + offset * normal).astype(int)
+                samples.extend(luminance[points[:, 1], points[:, 0]].tolist())
+        ratio = float(np.mean(near) / np.mean(far))
+        log.info("arm from keypoint %d: luminance right below the hem / further down %.3f", shoulder, ratio)
+        assert ratio <= 0.96, ratio

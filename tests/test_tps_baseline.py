@@ -949,3 +949,20 @@ def test_push_pull_fill_far_from_the_known_pixels_keeps_their_colour(factor):
     assert np.abs(filled - np.array([0.9, 0.7, 0.6], np.float32)).max() < 0.02
     tensor = push_pull_fill(torch.from_numpy(image).permute(2, 0, 1), torch.from_numpy(known)[None].float())
     assert (tensor - torch.tensor([0.9, 0.7, 0.6])[:, None, None]).abs().max() < 0.02
+
+
+def test_a_garments_edge_shades_what_lies_right_below_it():
+    """The contact shadow of a new garment's edge on made-up skin: full right under its lower edge, fading to none
+    CONTACT_REACH shoulder widths down, half as much right beside it, none above it beyond a pixel or two, none on
+    it."""
+    garment = np.zeros((100, 60), bool)
+    garment[20:50, 20:40] = True
+    sw = 200.0  # (reach: 10 pixels; beside: 3)
+    shadow = tps_baseline._contact_shadow(garment, sw)
+    assert (shadow[garment] == 0).all()
+    assert shadow[50, 30] == pytest.approx(1.0)
+    assert shadow[55, 30] == pytest.approx((1 - 5 / 10) ** 2)  # (six rows below the last garment row)
+    assert shadow[61, 30] == 0.0
+    assert shadow[35, 19] == pytest.approx(0.5)
+    assert shadow[35, 15] == 0.0 and shadow[10, 30] == 0.0
+    assert np.all(np.diff(shadow[50:62, 30]) <= 0)

@@ -2770,6 +2770,26 @@ ARM_INNER_SHADE = 0.3  # how much darker a made-up arm's inner edge is than its 
 JOIN_SHOWN = 0.4  # a bare leg below the old garment tells where its middle is when this long (shoulder widths)
 
 
+#: How much darker made-up skin is right below the new garment's edge, and over how far (shoulder widths) that
+#: fades; beside the edge half as dark, fading over CONTACT_BESIDE.
+CONTACT_SHADE = 0.25
+CONTACT_REACH = 0.05
+CONTACT_BESIDE = 0.015
+
+
+def _contact_shadow(garment: np.ndarray, sw: float) -> np.ndarray:
+    """The shade (0 to 1) the ``garment``'s edge casts on what lies right below it (light from above: 1 right under
+    the edge, falling off squared over CONTACT_REACH shoulder widths) and, half as much, right beside it."""
+    reach = max(2, int(round(CONTACT_REACH * sw)))
+    shadow = np.zeros(garment.shape, np.float32)
+    for drop in range(1, min(reach, garment.shape[0] - 1) + 1):
+        below = np.zeros(garment.shape, bool)
+        below[drop:] = garment[:-drop]
+        shadow = np.maximum(shadow, below * (1.0 - (drop - 1) / reach) ** 2)
+    beside = np.clip(1.0 - (_edt(~garment) - 1.0) / max(1.0, CONTACT_BESIDE * sw), 0.0, 1.0)
+    return np.where(garment, 0.0, np.maximum(shadow, 0.5 * beside)).astype(np.float32)
+
+
 def _leg_joins(body: _Body, size: tuple[int, int], legs_skin: np.ndarray
                ) -> list[tuple[float, float, float] | None]:
     """Per leg: where the photo's bare leg starts below the old garment (fraction along the leg's bones), its
@@ -4011,6 +4031,15 @@ class TPSBaseline(TryOnModel):
                 result = person * (1 - replaced[..., None]) + backdrop * backdrop_weight + skin * weight
                 result = np.where(replaced[..., None] > 0, result, person)
 
+        # The new garment's edge lies on the skin made up under it and shades it, the light coming from above: the
+        # made-up skin right below an edge (a sleeve's hem over a made-up forearm, a neckline over a made-up chest) is
+        # darker, fading over CONTACT_REACH; right beside an edge a little (a made-up fill flat up to the fabric read
+        # as pasted on). (Not the photo's own skin: kept as the photo has it.)
+        made_up = (replaced > 0.5) & (alpha <= 0.5) & ~np.isin(parse, (labels.FACE, labels.HAIR, *labels.HAND_LABELS))
+        made_up &= np.abs(result - backdrop).max(axis=2) >= 0.03  # (not what is backdrop again)
+        if made_up.any():
+            result = np.where(made_up[..., None], result * (1.0 - CONTACT_SHADE * _contact_shadow(alpha > 0.5, sw))[
+                ..., None], result)
         shaded = np.clip(warped * photo_shade[..., None], 0, 1)
         result = result * (1 - alpha[..., None]) + shaded * alpha[..., None]
         result = np.where(keep[..., None], person, result)
