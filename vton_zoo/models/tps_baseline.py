@@ -2770,6 +2770,22 @@ ARM_INNER_SHADE = 0.3  # how much darker a made-up arm's inner edge is than its 
 JOIN_SHOWN = 0.4  # a bare leg below the old garment tells where its middle is when this long (shoulder widths)
 
 
+#: How much darker made-up torso skin is at the sides of the torso's outline than in its middle (squared falloff).
+TORSO_ROUND = 0.25
+
+
+def _torso_round(outline: _Outline, xx: np.ndarray, sw: float) -> np.ndarray:
+    """Per pixel, the light (1 in the middle, 1 - TORSO_ROUND at the sides and beyond) of a round torso whose outline
+    is ``outline`` in each row (its nearest row above or below it; 1 where the outline is not known)."""
+    rows = np.clip(np.arange(xx.shape[0]), outline.top, outline.bottom)
+    left, right = outline.left[rows][:, None], outline.right[rows][:, None]
+    known = np.isfinite(left) & np.isfinite(right)
+    middle = np.where(known, 0.5 * (left + right), 0.0)
+    half = np.where(known, np.maximum(0.5 * (right - left), 0.2 * sw), 1.0)
+    across = np.clip(np.abs(xx - middle) / half, 0.0, 1.0)
+    return np.where(known, 1.0 - TORSO_ROUND * across**2, 1.0).astype(np.float32)
+
+
 #: How much darker made-up skin is right below the new garment's edge, and over how far (shoulder widths) that
 #: fades; beside the edge half as dark, fading over CONTACT_BESIDE.
 CONTACT_SHADE = 0.25
@@ -3949,6 +3965,10 @@ class TPSBaseline(TryOnModel):
                     trust = ext_trust[box][..., None]
                     interior[box] = (ext[box] * relative[..., None] * trust
                                      + _skin_tones(person, above)(relative) * (1 - trust))
+                # The torso is round: its made-up skin turns from the light towards its sides (from the middle of the
+                # torso's outline in that row), as the skin of a bare chest or back does (a fill of one light between
+                # the arms read as a flat cut-out).
+                interior = interior * _torso_round(outline, xx, sw)[..., None]
                 # (Near the edge the skin around already has the photo's light there: the fill is seamless.)
                 skin = ((1 - inward) * base + inward * interior).astype(np.float32)
                 shown_legs = legs_skin & skin_known
