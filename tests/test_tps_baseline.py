@@ -458,8 +458,11 @@ def test_category_decides_what_changes(model, samples):
     old_tone = np.median(photo[parse == labels.LOWER_BODY], axis=0)
     top_tone = np.median(photo[parse == labels.UPPER_GARMENT], axis=0)
     like_old = np.linalg.norm(photo - old_tone, axis=2) < np.linalg.norm(photo - top_tone, axis=2)
+    # (Nor an arm's outer pixel or two beside what changed of the old trousers and their soft edge: a blend of the
+    # arm and the trousers, its trousers' share is what replaces them.)
+    arm_edge = np.isin(parse, labels.ARM_LABELS) & ndimage.binary_dilation(changed & ~upper_body, np.ones((5, 5)))
     assert changed.any() and touched.sum() <= 0.01 * upper_body.sum()
-    assert (touched <= (new_trousers & like_old)).all()
+    assert (touched <= ((new_trousers & like_old) | arm_edge)).all()
     inputs, dress = _run(model, samples, "00017_00", "00205_00", size, "dress")
     changed = (dress["tryon"][0] - inputs["person"][0]).abs().amax(0).numpy() > 0
     assert (changed & (parse == labels.UPPER_GARMENT)).mean() > 0 and (changed & (parse == labels.LOWER_BODY)).any()

@@ -4063,7 +4063,13 @@ class TPSBaseline(TryOnModel):
         shaded = np.clip(warped * photo_shade[..., None], 0, 1)
         result = result * (1 - alpha[..., None]) + shaded * alpha[..., None]
         result = np.where(keep[..., None], person, result)
-        result = _hair_fringe(result, person, hair, ~keep & (np.abs(result - person).max(axis=2) > 0.03))
+        changed = ~keep & (np.abs(result - person).max(axis=2) > 0.03)
+        result = _kept_edge(result, person, hair, changed)
+        # The same for a kept arm's edge: a blend of its skin and the old garment beside it (dark jeans behind a
+        # forearm, now the backdrop), kept as it was, drew the arm's outline as a dark line. (Not a hand's: kept
+        # exactly.)
+        limbs_kept = keep & ~hair & ~hands & (np.isin(parse, labels.ARM_LABELS) | limb_skin)
+        result = _kept_edge(result, person, limbs_kept, changed & ~_dilate(hair, 2))
 
         warped_mask = np.zeros(size, np.float32)
         for layer in layers:
@@ -4138,12 +4144,13 @@ def _bare_arms_taken_for_the_top(parse: np.ndarray, person: np.ndarray, arms: li
     return parse, bare
 
 
-def _hair_fringe(result: np.ndarray, person: np.ndarray, hair: np.ndarray, replaced: np.ndarray) -> np.ndarray:
-    """``result`` with the kept hair's outer pixels beside what the try-on changed (``replaced``: the new garment,
-    the skin made up in the old one's place) blended with the new pixels rather than with what the photo has there: a
-    pixel there is a mix of the hair (the nearest hair a little inside) and the photo beside it (the old top, the
-    nearest of it a little outside), and, kept as it was, the old top's share drew a light line round the hair over
-    the skin or garment replacing a white top (a dark one replacing a black top)."""
+def _kept_edge(result: np.ndarray, person: np.ndarray, hair: np.ndarray, replaced: np.ndarray) -> np.ndarray:
+    """``result`` with the outer pixels of a kept region (``hair``: the hair, or a kept arm) beside what the try-on
+    changed (``replaced``: the new garment, the skin made up or the backdrop in the old one's place) blended with the
+    new pixels rather than with what the photo has there: a pixel there is a mix of the hair (the nearest hair a
+    little inside) and the photo beside it (the old top, the nearest of it a little outside), and, kept as it was, the
+    old top's share drew a light line round the hair over the skin or garment replacing a white top (a dark one
+    replacing a black top)."""
     fringe = hair & _dilate(replaced, 2)
     if not fringe.any():
         return result
