@@ -2389,3 +2389,26 @@ def test_a_kept_arms_edge_beside_a_replaced_skirt_is_no_line_of_the_skirt():
              blended.sum())
     assert edge.sum() >= 150
     assert blended.sum() <= 45, blended.sum()
+
+
+@pytest.mark.parametrize("person, garment, bound, before", [("model_6.png", "050105_1.jpg", 0.42, 0.461),
+                                                            ("model_7.png", "049805_1.jpg", 0.34, 0.394)])
+def test_a_crew_necks_opening_has_round_corners(person, garment, bound, before):
+    """Crew-neck T-shirts on men in tanks: the clean neck opening was the lowest hull of the mapped edge, a flat bottom
+    between straight sides (a trapezoid, a box cut out under the chin). Its corners are round now: of the columns
+    beside the neck where the new top's edge lies below its highest point by more than a tenth of the opening's depth,
+    those within a tenth of the deepest are at most a share ``bound`` (before: 0.461 and 0.394; now 0.382 and
+    0.287)."""
+    result = _tryon(person, garment)
+    _, _, region, _, k, sw = _arrays(result)
+    top = int(k[1, 1] - 0.6 * sw)
+    columns = np.arange(int(k[1, 0] - 0.4 * sw), int(k[1, 0] + 0.4 * sw))
+    assert all(region[top:, x].any() for x in columns)
+    edge = np.array([int(np.argmax(region[top:, x])) for x in columns], float)
+    depth = edge - edge.min()
+    deepest = float(depth.max())
+    share = float((depth >= 0.9 * deepest).sum() / (depth > 0.1 * deepest).sum())
+    log.info("neck opening %.3f shoulder widths deep; share of it near its deepest %.3f (before %.3f)", deepest / sw,
+             share, before)
+    assert deepest >= 0.1 * sw
+    assert share <= bound, share

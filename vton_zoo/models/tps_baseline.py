@@ -2364,6 +2364,13 @@ def _clean_neckline(alpha: np.ndarray, collar: tuple[np.ndarray, np.ndarray], sw
     if run is not None:
         a, b = run
         fit[a:b + 1] = np.maximum(line[a:b + 1], _lowest_concave(xs[a:b + 1], edge[a:b + 1]))
+        if b - a >= 4:
+            # (Its corners round: nowhere deeper than a half ellipse as wide and as deep as the opening. The hull of
+            # a crew neck's mapped edge had a flat bottom between straight sides, a trapezoid; a V, inside the
+            # ellipse, stays a V.)
+            depth = fit[a:b + 1] - line[a:b + 1]
+            u = (xs[a:b + 1] - 0.5 * (a + b)) / (0.5 * (b - a))
+            fit[a:b + 1] = line[a:b + 1] + np.minimum(depth, float(depth.max()) * np.sqrt(np.clip(1.0 - u * u, 0, 1)))
     fit = ndimage.gaussian_filter1d(fit, max(1.0, 0.012 * sw), mode="nearest")
     rows = np.arange(bottom - top, dtype=np.float64)[:, None]
     # Coverage from the fitted line down, a pixel's fraction at the line; below the old edge as it was.
