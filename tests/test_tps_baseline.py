@@ -794,9 +794,7 @@ def test_blur_is_the_same_with_opencv_and_scipy(monkeypatch):
     cv2 = pytest.importorskip("cv2", reason="OpenCV not installed: only the SciPy path runs here")
     rng = np.random.default_rng(6)
     calls = []
-    monkeypatch.setattr(tps_baseline, "_cv2", type("Spy", (), {
-        "GaussianBlur": staticmethod(lambda *a, **k: calls.append(1) or cv2.GaussianBlur(*a, **k)),
-        "BORDER_REPLICATE": cv2.BORDER_REPLICATE}))
+    _opencv_spy(monkeypatch, cv2, calls, "GaussianBlur", "BORDER_REPLICATE")
     for shape in ((64, 47), (9, 200), (300, 5)):
         image = rng.random(shape).astype(np.float32)
         for sigma in (0.6, 1.0, 2.5, 7.3, 30.0):
@@ -834,25 +832,31 @@ def test_enlarging_is_the_same_with_opencv_and_pil(monkeypatch):
     cv2 = pytest.importorskip("cv2", reason="OpenCV not installed: only the PIL path runs here")
     rng = np.random.default_rng(9)
     calls = []
-    monkeypatch.setattr(tps_baseline, "_cv2", type("Spy", (), {
-        "resize": staticmethod(lambda *a, **k: calls.append(1) or cv2.resize(*a, **k)),
-        "INTER_LINEAR": cv2.INTER_LINEAR}))
+    _opencv_spy(monkeypatch, cv2, calls, "resize", "INTER_LINEAR")
+
+    def pil(plane: np.ndarray, size) -> np.ndarray:
+        return np.asarray(Image.fromarray(plane, mode="F").resize(size[::-1], Image.BILINEAR), np.float32)
+
     for small, large in (((128, 96), (512, 384)), ((3, 2), (17, 13)), ((64, 48), (64, 97))):
         for shape in (small, small + (3,)):
             array = rng.random(shape).astype(np.float32)
             fast = tps_baseline._resize(array, large)
             assert calls, "the OpenCV path was not taken"
             calls.clear()
-            monkeypatch.setattr(tps_baseline, "_cv2", None)
-            slow = tps_baseline._resize(array, large)
-            monkeypatch.undo()
-            monkeypatch.setattr(tps_baseline, "_cv2", type("Spy", (), {
-                "resize": staticmethod(lambda *a, **k: calls.append(1) or cv2.resize(*a, **k)),
-                "INTER_LINEAR": cv2.INTER_LINEAR}))
+            planes = [array] if array.ndim == 2 else [array[..., c] for c in range(array.shape[2])]
+            slow = np.stack([pil(plane, large) for plane in planes], -1).reshape(large + shape[2:])
             assert fast.shape == slow.shape == large + shape[2:]
             assert float(np.abs(fast - slow).max()) < 1e-5, (shape, large)
     tps_baseline._resize(rng.random((64, 48)).astype(np.float32), (16, 12))
     assert not calls, "shrinking took the OpenCV path"
+
+
+def _opencv_spy(monkeypatch, cv2, calls: list, function: str, *constants: str) -> None:
+    """tps_baseline's OpenCV replaced by one that has only ``function`` (counting its calls in ``calls``) and the
+    named ``constants``: a test of an OpenCV path fails if the path is not taken."""
+    monkeypatch.setattr(tps_baseline, "_cv2", type("Spy", (), {
+        function: staticmethod(lambda *a, **k: calls.append(1) or getattr(cv2, function)(*a, **k)),
+        **{name: getattr(cv2, name) for name in constants}}))
 
 
 def test_fast_blur_is_the_same_with_opencv_and_scipy(monkeypatch):
