@@ -4151,36 +4151,36 @@ def _bare_arms_taken_for_the_top(parse: np.ndarray, person: np.ndarray, arms: li
     return parse, bare
 
 
-def _kept_edge(result: np.ndarray, person: np.ndarray, hair: np.ndarray, replaced: np.ndarray) -> np.ndarray:
-    """``result`` with the outer pixels of a kept region (``hair``: the hair, or a kept arm) beside what the try-on
-    changed (``replaced``: the new garment, the skin made up or the backdrop in the old one's place) blended with the
-    new pixels rather than with what the photo has there: a pixel there is a mix of the hair (the nearest hair a
-    little inside) and the photo beside it (the old top, the nearest of it a little outside), and, kept as it was, the
-    old top's share drew a light line round the hair over the skin or garment replacing a white top (a dark one
-    replacing a black top)."""
-    fringe = hair & _dilate(replaced, 2)
+def _kept_edge(result: np.ndarray, person: np.ndarray, kept: np.ndarray, replaced: np.ndarray) -> np.ndarray:
+    """``result`` with the outer pixels of a ``kept`` region (the hair, a kept arm) beside what the try-on changed
+    (``replaced``: the new garment, the skin made up or the backdrop in the old one's place) blended with the new
+    pixels rather than with what the photo has there: a pixel there is a mix of the kept region (its nearest pixel a
+    little inside) and the photo beside it (the old garment, the nearest of it a little outside), and, kept as it was,
+    the old garment's share drew a light line round the hair over the skin or garment replacing a white top (a dark
+    one replacing a black top), a dark line of old jeans along an arm over the backdrop."""
+    fringe = kept & _dilate(replaced, 2)
     if not fringe.any():
         return result
     box = ndimage.find_objects(_dilate(fringe, 8).astype(np.uint8))[0]
-    inner = hair[box] & ~_dilate(replaced, 3)[box]
-    outer = replaced[box] & ~_dilate(hair, 2)[box]
+    inner = kept[box] & ~_dilate(replaced, 3)[box]
+    outer = replaced[box] & ~_dilate(kept, 2)[box]
     if not inner.any() or not outer.any():
         return result
     here = person[box]
     _, (rows, cols) = ndimage.distance_transform_edt(~inner, return_indices=True)
-    hair_colour = here[rows, cols]
+    kept_colour = here[rows, cols]
     # (Each a little smoothed along the edge: the nearest pixel of a print alone left specks of its colours.)
     weight = np.maximum(_blur_fast(outer.astype(np.float32), 1.5), 1e-6)[..., None]
     old_smooth = _blur_fast((here * outer[..., None]).astype(np.float32), 1.5) / weight
     new_smooth = _blur_fast((result[box] * outer[..., None]).astype(np.float32), 1.5) / weight
     _, (rows, cols) = ndimage.distance_transform_edt(~outer, return_indices=True)
     old_colour, new_colour = old_smooth[rows, cols], new_smooth[rows, cols]
-    t, off, length = _on_segment(here, hair_colour, old_colour)
+    t, off, length = _on_segment(here, kept_colour, old_colour)
     mixed = fringe[box] & (t > 0.05) & (t < 0.85) & (off < 0.06) & (length > 0.15)
     if not mixed.any():
         return result
     result = result.copy()
-    blended = hair_colour + t[..., None] * (new_colour - hair_colour)
+    blended = kept_colour + t[..., None] * (new_colour - kept_colour)
     result[box][mixed] = blended[mixed]
     return result
 
