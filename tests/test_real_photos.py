@@ -2298,22 +2298,34 @@ def test_a_short_sleeves_hem_over_an_old_long_sleeve_is_a_straight_edge():
     widths of it), where the new top ends lies within 0.05 shoulder widths (before: 0.093 on one arm; now 0.03)."""
     result = _tryon("01861_00.jpg", "12562_00.jpg")
     _, _, region, _, k, sw = _arrays(result)
+    for shoulder, _, _, _, lines in _sleeve_ends(region, k, np.linspace(-0.07, 0.07, 8) * sw):
+        ends = [end / sw for _, end in lines]
+        log.info("sleeve %d ends at %s shoulder widths along the arm", shoulder, np.round(ends, 3).tolist())
+        assert max(ends) - min(ends) <= 0.05, ends
+
+
+def _sleeve_ends(region: np.ndarray, k: np.ndarray, offsets: np.ndarray, past: float = 0.0) -> list:
+    """Per upper arm (keypoints 2 -> 3 and 5 -> 6): ``(shoulder keypoint, start, unit vector along the bone, unit
+    normal, [(offset, end), ...])``, where ``end`` is how far (pixels from the shoulder keypoint) the new garment's
+    ``region`` last covers the line parallel to the bone ``offset`` pixels across it, scanned to ``past`` pixels
+    beyond the elbow."""
+    arms = []
     for shoulder, elbow in ((2, 3), (5, 6)):
         start, bone = k[shoulder, :2], k[elbow, :2] - k[shoulder, :2]
         length = float(np.hypot(*bone))
         along, normal = bone / length, np.array([-bone[1], bone[0]]) / length
-        ends = []
-        for offset in np.linspace(-0.07, 0.07, 8) * sw:
-            steps = np.arange(0.0, length, 0.5)
+        steps = np.arange(0.0, length + past, 0.5)
+        lines = []
+        for offset in offsets:
             points = np.round(start + steps[:, None] * along + offset * normal).astype(int)
             inside = (points[:, 0] >= 0) & (points[:, 0] < region.shape[1]) & (points[:, 1] >= 0) & (
                 points[:, 1] < region.shape[0])
             covered = np.zeros(len(steps), bool)
             covered[inside] = region[points[inside, 1], points[inside, 0]]
             assert covered.any()
-            ends.append(float(steps[np.flatnonzero(covered).max()]) / sw)
-        log.info("sleeve %d ends at %s shoulder widths along the arm", shoulder, np.round(ends, 3).tolist())
-        assert max(ends) - min(ends) <= 0.05, ends
+            lines.append((float(offset), float(steps[np.flatnonzero(covered).max()])))
+        arms.append((shoulder, start, along, normal, lines))
+    return arms
 
 
 def test_made_up_skin_right_below_a_new_sleeve_is_in_its_shade():
@@ -2325,15 +2337,9 @@ def test_made_up_skin_right_below_a_new_sleeve_is_in_its_shade():
     result = _tryon("01861_00.jpg", "12562_00.jpg")
     _, out, region, _, k, sw = _arrays(result)
     luminance = out @ np.array([0.299, 0.587, 0.114], np.float32)
-    for shoulder, elbow in ((2, 3), (5, 6)):
-        start, bone = k[shoulder, :2], k[elbow, :2] - k[shoulder, :2]
-        length = float(np.hypot(*bone))
-        along, normal = bone / length, np.array([-bone[1], bone[0]]) / length
+    for shoulder, start, along, normal, lines in _sleeve_ends(region, k, np.linspace(-0.05, 0.05, 5) * sw, 0.3 * sw):
         near, far = [], []
-        for offset in np.linspace(-0.05, 0.05, 5) * sw:
-            steps = np.arange(0.0, length + 0.3 * sw, 0.5)
-            points = np.round(start + steps[:, None] * along + offset * normal).astype(int)
-            end = steps[np.flatnonzero(region[points[:, 1], points[:, 0]]).max()]
+        for offset, end in lines:
             for distances, samples in ((np.arange(1.5, 4.0, 0.5), near), (np.arange(0.08 * sw, 0.14 * sw, 0.5), far)):
                 points = np.round(start + (end + distances)[:, None] * along + offset * normal).astype(int)
                 samples.extend(luminance[points[:, 1], points[:, 0]].tolist())

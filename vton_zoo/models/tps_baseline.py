@@ -532,6 +532,12 @@ class _Outline:
         row = int(np.clip(round(y), self.top, self.bottom))
         return float(self.left[row]), float(self.right[row])
 
+    def rows(self, ys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`half` for each of the heights ``ys`` (a column of the caller's grid): x of the left and right
+        edge, as ``(len(ys), 1)`` columns."""
+        rows = np.clip(np.round(ys).astype(int), self.top, self.bottom)
+        return self.left[rows][:, None], self.right[rows][:, None]
+
 
 def _torso_outline(parse: np.ndarray, body: _Body, arm_zone: np.ndarray, config: TPSBaselineConfig) -> _Outline:
     """The torso's outline from the shoulders down to the image bottom, from the silhouette without the arms.
@@ -1802,8 +1808,9 @@ def _upper_layers(garment_mask: np.ndarray, garment: np.ndarray, body: _Body, ou
     # A top's front hangs straight from the collar to the hem: down its middle the rows are spaced evenly, however
     # high the body's armpits are on the flat garment's scale (rows through the armpits, a print on the chest was
     # stretched long above them and squashed below).
+    even_front = category == "upper" and has_shoulders
     front_y = person_y
-    if category == "upper" and has_shoulders:
+    if even_front:
         g_top_y = 0.5 * float(g_collar[0][1] + g_collar[1][1])
         p_top_y = 0.5 * float(p_collar[0][1] + p_collar[1][1])
         front_scale = (p_hem_y - p_top_y) / max(g_bottom - g_top_y, 1.0)
@@ -1821,8 +1828,8 @@ def _upper_layers(garment_mask: np.ndarray, garment: np.ndarray, body: _Body, ou
             # (A neckline deeper than the armpits (a camisole's V, a sports top's scoop) is below the armpits' row,
             # by its own depth's scale: mapped above it, the row's points folded over it, and its edge came out a
             # level shelf beside a notch.)
-            y = max(y, armpit_y + FLAT_TO_WORN * scale * (float(g_point[1]) - g_arm_y) if front_y is person_y
-                    else front_y(float(g_point[1])))
+            y = max(y, front_y(float(g_point[1])) if even_front
+                    else armpit_y + FLAT_TO_WORN * scale * (float(g_point[1]) - g_arm_y))
         p_neckline.append(np.array([x, y]))
     # A round neck (no deeper than a crew neck's usual depth) opens no lower than the old top's neckline: what it
     # would bare below that is skin to make up, not of the garment's design.
@@ -1917,8 +1924,7 @@ def _upper_layers(garment_mask: np.ndarray, garment: np.ndarray, body: _Body, ou
             drop = max(0.0, float(top_line[1][1] - body.arm_chain(side)[0][1]) / max(float(bone[1]), 0.5)
                        + 0.12 * sw)
         # (And towards the hem the arm in an old sleeve, beyond the torso's outline: see _sleeve_layer.)
-        rows = np.clip(np.round(yy[:, 0]).astype(int), outline.top, outline.bottom)
-        edge = (outline.left if side == 0 else outline.right)[rows][:, None]
+        edge = outline.rows(yy[:, 0])[side]
         beyond = np.where(np.isfinite(edge), (xx < edge) if side == 0 else (xx > edge), False)
         layer = _sleeve_layer(sleeve, side, found, body, scale, config, (xx, yy), size, top_line, to_wrist,
                               np.isin(parse, labels.ARM_LABELS), drop, (parse == labels.UPPER_GARMENT) & beyond)
@@ -2784,8 +2790,7 @@ TORSO_ROUND = 0.25
 def _torso_round(outline: _Outline, xx: np.ndarray, sw: float) -> np.ndarray:
     """Per pixel, the light (1 in the middle, 1 - TORSO_ROUND at the sides and beyond) of a round torso whose outline
     is ``outline`` in each row (its nearest row above or below it; 1 where the outline is not known)."""
-    rows = np.clip(np.arange(xx.shape[0]), outline.top, outline.bottom)
-    left, right = outline.left[rows][:, None], outline.right[rows][:, None]
+    left, right = outline.rows(np.arange(xx.shape[0]))
     known = np.isfinite(left) & np.isfinite(right)
     middle = np.where(known, 0.5 * (left + right), 0.0)
     half = np.where(known, np.maximum(0.5 * (right - left), 0.2 * sw), 1.0)
