@@ -808,6 +808,59 @@ def test_made_up_thighs_take_the_tone_of_the_knees_below():
     assert max(steps) <= 0.05, steps
 
 
+@pytest.mark.parametrize("person, garment", [("053228_0.jpg", "053290_1.jpg"), ("053700_0.jpg", "051998_1.jpg")])
+def test_made_up_thighs_are_round(person, garment):
+    """A dress shorter than the old one: the thighs made up between the new hem and the old one turn from the light
+    towards their sides as the photo's legs below do (they take the leg's own cross-section). Before, each column
+    carried one colour up from the knee, blurred across: flat skin-coloured boots, their sides as light as their
+    middles or lighter. Luminance of a made-up thigh's outer fifths over its middle, median over its rows: before
+    1.013 and 1.013 (053228), 1.045 and 1.029 (053700); now 0.91 to 0.95."""
+    result = _tryon(person, garment)
+    before, out, region, parse, k, sw = _arrays(result)
+    hem = int(np.flatnonzero(region.any(1)).max())
+    changed = np.abs(out - before).max(-1) > 0.03
+    luminance = out @ np.array([0.299, 0.587, 0.114], np.float32)
+    for hip, knee in ((9, 10), (12, 13)):
+        zone = _capsule(region.shape, k[hip, :2], k[knee, :2] + 0.3 * (k[knee, :2] - k[hip, :2]), 0.2 * sw)
+        made = zone & changed & _skin_like(out) & ~ndimage.binary_dilation(region, iterations=3)
+        rows = np.flatnonzero(made.sum(1) > 0.05 * sw)
+        assert len(rows), "no made-up thigh found"
+        ratios = []
+        for y in range(hem + int(0.05 * sw), int(rows.max()) - int(0.05 * sw)):
+            pieces, count = ndimage.label(made[y])
+            if not count:
+                continue
+            xs = np.flatnonzero(pieces == 1 + int(np.argmax(np.bincount(pieces.ravel())[1:])))
+            if len(xs) < 8:
+                continue
+            values, fifth = luminance[y, xs], max(1, len(xs) // 5)
+            sides = 0.5 * (values[:fifth].mean() + values[-fifth:].mean())
+            ratios.append(sides / values[len(xs) * 3 // 10: len(xs) * 7 // 10].mean())
+        log.info("%s, leg %d: %d rows, sides / middle %.3f", person, hip, len(ratios), np.median(ratios))
+        assert len(ratios) >= 15, len(ratios)
+        assert np.median(ratios) <= 0.97, np.median(ratios)
+
+
+def test_made_up_thighs_meet_the_knees_without_a_line():
+    """A short dress for a knee-length pencil skirt: down the middle of each leg, from above the old hem to below
+    it, the light changes smoothly: no line where the made-up thigh meets the photo's leg (the leg's top is in the
+    skirt's shadow, and the thigh went on flat above it). Largest departure of a row's luminance (median across the
+    leg's middle) from a straight fit over 25 rows about the old hem: before 0.084 and 0.085, now 0.01."""
+    result = _tryon("053228_0.jpg", "053290_1.jpg")
+    before, out, region, parse, k, sw = _arrays(result)
+    luminance = out @ np.array([0.299, 0.587, 0.114], np.float32)
+    skirt = (parse == labels.LOWER_BODY) & (before.max(-1) < 0.35)  # (the black skirt; not her legs)
+    for hip, knee in ((9, 10), (12, 13)):
+        core = _capsule(region.shape, k[hip, :2], k[knee, :2] + 0.3 * (k[knee, :2] - k[hip, :2]), 0.06 * sw)
+        core &= ~ndimage.binary_dilation(region, iterations=3)
+        old_hem = int(np.flatnonzero((skirt & core).any(1)).max())
+        rows = np.arange(old_hem - 12, old_hem + 13)
+        profile = np.array([np.median(luminance[y][core[y]]) for y in rows])
+        departure = float(np.abs(profile - np.polyval(np.polyfit(rows, profile, 1), rows)).max())
+        log.info("leg %d: old hem at row %d, largest departure from a straight fit %.3f", hip, old_hem, departure)
+        assert departure <= 0.03, departure
+
+
 @pytest.mark.parametrize("person, garment", [("model_5.png", "050181_1.jpg"), ("053514_0.jpg", "049920_1.jpg"),
                                              ("049713_0.jpg", "049947_1.jpg"), ("051918_0.jpg", "050191_1.jpg")])
 def test_the_neck_opening_is_one_clean_curve(person, garment):

@@ -3040,6 +3040,146 @@ def _local_spread(luminance: np.ndarray, size: int = 5) -> np.ndarray:
     return np.sqrt(np.maximum(square - mean * mean, 0.0))
 
 
+#: A made-up thigh goes on up from the photo's own leg below the old hem: as wide as the leg's top (over LEG_TOP
+#: shoulder widths down from where the bare leg starts), widening up towards the hip as legs do (LEG_PROFILE), with
+#: the leg's cross-section (its colours from one side to the other, in SECTION_BINS steps) read from LEG_SECTION[0] to
+#: LEG_SECTION[1] below where it starts (the hem's shadow right below it left out).
+LEG_SECTION = (0.04, 0.3)
+LEG_TOP = 0.08
+SECTION_BINS = 12
+
+
+@dataclass
+class _Thigh:
+    """A made-up thigh above the photo's bare leg (coordinates along and across the leg's bones, see
+    :func:`_chain_coordinates`)."""
+
+    along: np.ndarray
+    across: np.ndarray
+    zone: np.ndarray  # bool (H, W): the old garment's pixels about this leg, where it is made up
+    middle: float  # the leg's middle across its bones at the join
+    half: np.ndarray  # (H, W) its half-width at each pixel's height along the bones
+    start: float  # where along the bones the photo's bare leg starts
+    section: np.ndarray  # (SECTION_BINS, 3) the photo's leg's colours across it, from its inner side to its outer
+    known: np.ndarray  # bool (SECTION_BINS,): where the section was seen
+    real: np.ndarray  # bool (H, W): the photo's bare leg
+
+
+def _section_at(thigh: _Thigh, where: np.ndarray) -> np.ndarray:
+    """The thigh's cross-section at the ``where`` pixels' fractions across it (N, 3)."""
+    v = np.clip((thigh.across[where] - thigh.middle) / np.maximum(thigh.half[where], 1.0), -1.0, 1.0)
+    centres = (np.arange(SECTION_BINS) + 0.5) / SECTION_BINS * 2.0 - 1.0
+    return np.stack([np.interp(v, centres[thigh.known], thigh.section[thigh.known, c]) for c in range(3)], -1)
+
+
+def _thighs(person: np.ndarray, legs_skin: np.ndarray, old: np.ndarray, skin_like: np.ndarray, body: _Body,
+            size: tuple[int, int]) -> list[_Thigh]:
+    """The legs to make up above the photo's bare legs (``legs_skin``) where the old garment (``old``) hid them
+    (``skin_like``: the pixels in the colours of the photo's skin)."""
+    sw = body.width
+    fields = [_chain_fields(body.leg_chain(side), side, size) for side in (0, 1)]
+    step = max(2.0, 0.02 * sw)  # (the leg's edges per slice of this length along the bones)
+    out = []
+    for side in (0, 1):
+        chain = body.leg_chain(side)
+        if len(chain) < 3:
+            continue
+        along, across, length = fields[side]
+        mine = (np.abs(across) <= np.abs(fields[1 - side][1])) & (np.abs(across) < 0.3 * sw)
+        real = legs_skin & mine & (along > 0) & (along < length)
+        if real.sum() < 50:
+            continue
+        start = float(np.percentile(along[real], 2))
+        if float(np.percentile(along[real], 98)) - start < JOIN_SHOWN * sw:
+            continue  # (an ankle's patch of skin above a shoe: too little of a leg to go on from)
+        # (Below where it starts, skin the parse gave the old garment is the leg: a strip down its inner side.)
+        real |= old & skin_like & mine & (along > start) & (along < length)
+        # (From the hip down, as the made-up legs are, to a little below where the bare leg starts: a strip of it the
+        # parse gave the old garment there was a notch of backdrop in it.)
+        zone = mine & old & (along >= -0.02 * sw) & (along < start + LEG_TOP * sw)
+        band = real & (along >= start + LEG_SECTION[0] * sw) & (along <= start + LEG_SECTION[1] * sw)
+        top = real & (along <= start + LEG_TOP * sw)
+        if not zone.any() or top.sum() < 20 or band.sum() < 50:
+            continue
+        # (Per slice across the leg, its outermost pixels; each side as far out as the leg's top reaches, but for a
+        # stray slice: measured lower, where a leg narrows from the thigh to the knee, the made-up thigh was
+        # narrower than the leg right below the hem, a step at the join.)
+        index = np.floor(along[top] / step).astype(np.int64)
+        first = index.min()
+        index -= first
+        low = np.full(index.max() + 1, np.inf)
+        high = np.full(index.max() + 1, -np.inf)
+        np.minimum.at(low, index, across[top])
+        np.maximum.at(high, index, across[top])
+        found = np.isfinite(low) & (high - low >= 0.05 * sw)
+        if found.sum() < 2:
+            continue
+        low_x, high_x = float(np.percentile(low[found], 10)), float(np.percentile(high[found], 90))
+        if high_x - low_x < 0.05 * sw:
+            continue
+        knee = float(np.hypot(*(chain[1] - chain[0]))) / max(length, 1.0)
+        knots = [(knee if f == "joint" else f, h) for f, h in LEG_PROFILE]
+        t_join = start / max(length, 1.0)
+        profile = np.interp(np.clip(along / max(length, 1.0), 0, 1), [k[0] for k in knots], [k[1] for k in knots])
+        at_join = float(np.interp(t_join, [k[0] for k in knots], [k[1] for k in knots]))
+        widen = np.clip(profile / max(at_join, 1e-6), 1.0, 1.6)
+        middle, half = 0.5 * (low_x + high_x), 0.5 * (high_x - low_x) * widen
+        u = np.clip((across[band] - middle) / np.maximum(half[band], 1.0), -1.0, 1.0)
+        bins = np.clip(((u + 1.0) * 0.5 * SECTION_BINS).astype(np.int64), 0, SECTION_BINS - 1)
+        counts = np.bincount(bins, minlength=SECTION_BINS)
+        known = counts >= 5
+        if known.sum() < SECTION_BINS // 2:
+            continue
+        pixels = person[band]
+        section = np.array([np.median(pixels[bins == k], axis=0) if known[k] else np.zeros(3) for k in
+                            range(SECTION_BINS)], np.float32)
+        out.append(_Thigh(along, across, zone, middle, half, start, section, known, real))
+    return out
+
+
+def _thigh_cover(thighs: list[_Thigh], size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """The made-up thighs' soft coverage (a two-pixel soft edge) and where it is said (their zones)."""
+    cover = np.zeros(size, np.float32)
+    zone = np.zeros(size, bool)
+    for thigh in thighs:
+        here = np.clip(0.5 * (thigh.half - np.abs(thigh.across - thigh.middle)) + 0.5, 0.0, 1.0)
+        cover = np.where(thigh.zone, np.maximum(cover, here), cover)
+        zone |= thigh.zone
+    return cover, zone
+
+
+def _thigh_colours(thighs: list[_Thigh], skin: np.ndarray, where: np.ndarray) -> np.ndarray:
+    """``skin`` with the made-up thighs' pixels (``where``) in the photo's leg's cross-section at the same fraction
+    across: a thigh of one carried colour per column was a flat patch (skin-coloured boots); the leg's own light
+    across it (darker at its sides, its highlight where the photo has it) goes on up."""
+    skin = skin.copy()
+    for thigh in thighs:
+        target = where & thigh.zone
+        if target.any():
+            skin[target] = _section_at(thigh, target)
+    return skin
+
+
+#: The made-up thigh fades into the photo's leg below the old hem over this many shoulder widths (the photo's leg's
+#: top, in the hem's shadow and with the hem's blend in its outline, met the made-up thigh in a line).
+JOIN_LIFT = 0.12
+
+
+def _thigh_joins(thighs: list[_Thigh], result: np.ndarray, legs: np.ndarray, sw: float) -> np.ndarray:
+    """``result`` with each made-up thigh going on into the photo's leg (``legs``: where the result is a leg, made up
+    or the photo's): from where the leg starts down to JOIN_LIFT, the leg's cross-section, fully at the join, fading
+    to the photo's own pixels further down."""
+    result = result.copy()
+    for thigh in thighs:
+        near = legs & (thigh.zone | thigh.real) & (thigh.along >= thigh.start - 0.03 * sw) & (
+            thigh.along < thigh.start + JOIN_LIFT * sw) & (np.abs(thigh.across - thigh.middle) < thigh.half)
+        if not near.any():
+            continue
+        weight = np.clip(1.0 - (thigh.along[near] - thigh.start) / (JOIN_LIFT * sw), 0.0, 1.0)[:, None]
+        result[near] = weight * _section_at(thigh, near) + (1.0 - weight) * result[near]
+    return result
+
+
 def _skin_above(skin: np.ndarray, hole: np.ndarray, sw: float) -> np.ndarray:
     """The ``skin`` pixels with ``hole`` right below them (a little down, the edge's blend left out)."""
     reach = max(3, int(round(0.06 * sw)))
@@ -3867,6 +4007,15 @@ class TPSBaseline(TryOnModel):
                     zone &= yy < float(np.mean([s[1] for s in body.shoulder])) + 0.4 * sw
                     arm_dropped |= zone & (limb_cover[0] > 0.02)
                     limb_cover[0] = np.where(zone, 0.0, limb_cover[0])
+        # (Under a shorter dress, skirt or shorts, the hem within the photo: beside trousers reaching its bottom edge
+        # what the old garment leaves between their legs is the backdrop, not a thigh.)
+        thighs = (_thighs(person, legs_skin & ~old & (face_like | face_chroma), old, face_like | face_chroma, body,
+                          size)
+                  if category != "upper" and hem < height - 0.05 * sw else [])
+        if thighs:
+            thigh_cover, thigh_zone = _thigh_cover(thighs, size)
+            # (Below the new garment's hem only: above it, beside new trousers, a made-up arm stays an arm.)
+            limb_cover[1] = np.where(thigh_zone & legs_allowed, thigh_cover, limb_cover[1])
         cover = np.maximum(limb_cover[0], np.where(legs_allowed, limb_cover[1], 0.0))
         shade_limbs = np.where(limb_cover[0] >= limb_cover[1], limb_shade[0], limb_shade[1])
         # The neck, the tops of the shoulders and the upper chest between the shoulder joints: body, where a garment
@@ -4024,6 +4173,8 @@ class TPSBaseline(TryOnModel):
                         here = made_legs & (carried_trust > 0)
                         blend = carried_trust[here][:, None]
                         skin[here] = carried[here] * blend + skin[here] * (1 - blend)
+                if thighs:
+                    skin = _thigh_colours(thighs, skin, made_legs)
                 # Where a made-up limb goes on from the photo's own skin (an arm below a shorter sleeve's old outline,
                 # a shoulder beside a new strap), it starts in the tone the photo's skin has right there and turns to
                 # its own shading a little further in: the lit side of a real arm beside a made-up arm's shaded side
@@ -4062,6 +4213,10 @@ class TPSBaseline(TryOnModel):
                     skin = np.where(torso_skin[..., None], skin * (1.0 - EDGE_SHADE * fall)[..., None], skin)
                 result = person * (1 - replaced[..., None]) + backdrop * backdrop_weight + skin * weight
                 result = np.where(replaced[..., None] > 0, result, person)
+                if thighs:
+                    # (Legs only: not a hand at the hip, nor what is backdrop now beside new trousers.)
+                    legs_now = (made_legs | (legs_skin & skin_known)) & (alpha <= 0.5) & ~hands
+                    result = _thigh_joins(thighs, result, legs_now, sw)
 
         # The new garment's edge lies on the skin made up under it and shades it, the light coming from above: the
         # made-up skin right below an edge (a sleeve's hem over a made-up forearm, a neckline over a made-up chest) is
