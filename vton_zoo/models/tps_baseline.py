@@ -1786,9 +1786,32 @@ def _upper_layers(garment_mask: np.ndarray, garment: np.ndarray, body: _Body, ou
     g_neck_half = max(0.5 * float(g_collar[1][0] - g_collar[0][0]), 1.0)
     p_neck_half = max(config.neck_half * sw, FLAT_TO_WORN * scale * g_neck_half)
     p_collar = [np.array([body.neck[0] - p_neck_half, neck_y]), np.array([body.neck[0] + p_neck_half, neck_y])]
+    # (Garment -> person points on each shoulder line, from the collar corner out.)
+    shoulder_lines: list[list[tuple[np.ndarray, np.ndarray]]] = [[], []]
     if has_shoulders:
+        # A top rests on the shoulders: its shoulder line, from the collar corner out to the shoulder point, lies on
+        # the photo's shoulders' outline (a straight line below it left a gap, filled with the fabric mirrored up: a
+        # print's pieces jagged there, a collar's rib drawn twice, a patch of another fold's light).
+        body_top = _body_top(parse, body)
+        g_top = np.where(garment_mask.any(0), np.argmax(garment_mask, axis=0), -1)
+        for side in (0, 1):
+            x = int(np.clip(round(p_shoulder[side][0]), 0, width - 1))
+            if abs(body_top[x] - p_shoulder[side][1]) <= SHOULDER_SNAP * sw:
+                p_shoulder[side] = np.array([p_shoulder[side][0], max(float(body_top[x]), float(p_collar[side][1]))])
+        for side in (0, 1):
+            for u in (1 / 3, 2 / 3):
+                p_x = float(p_collar[side][0] + u * (p_shoulder[side][0] - p_collar[side][0]))
+                line_y = float(p_collar[side][1] + u * (p_shoulder[side][1] - p_collar[side][1]))
+                # (Never above the collar corner: hair or a strap the parse gave the body rose into the neck's
+                # side, and the fabric was drawn up there in a streak.)
+                y = max(float(body_top[int(np.clip(round(p_x), 0, width - 1))]), float(p_collar[side][1]))
+                g_x = int(np.clip(round(g_collar[side][0] + u * (g_shoulder[side][0] - g_collar[side][0])), 0,
+                                  garment_mask.shape[1] - 1))
+                if abs(y - line_y) > SHOULDER_SNAP * sw or g_top[g_x] < 0:
+                    continue
+                shoulder_lines[side].append((np.array([float(g_x), float(g_top[g_x])]), np.array([p_x, y])))
         top_pairs = [(g_shoulder[0], p_shoulder[0]), (g_collar[0], p_collar[0]), (g_collar[1], p_collar[1]),
-                     (g_shoulder[1], p_shoulder[1])]
+                     (g_shoulder[1], p_shoulder[1])] + shoulder_lines[0] + shoulder_lines[1]
     else:
         # No shoulders: the garment hangs from its straps or top edge, placed by the scale from the armpits.
         def placed(point: np.ndarray) -> np.ndarray:
@@ -1881,7 +1904,7 @@ def _upper_layers(garment_mask: np.ndarray, garment: np.ndarray, body: _Body, ou
 
     # The torso's region: shoulders, neckline, sides down to the hem (the garment's own shape then cuts it).
     outline_points = [p_shoulder[0] if has_shoulders else top_pairs[0][1] + np.array([-0.05 * sw, 0]),
-                      *p_neckline,
+                      *[p for _, p in reversed(shoulder_lines[0])], *p_neckline, *[p for _, p in shoulder_lines[1]],
                       p_shoulder[1] if has_shoulders else top_pairs[3][1] + np.array([0.05 * sw, 0]),
                       *contour_right, contour_right[-1] + np.array([0, 0.05 * sw]),
                       contour_left[-1] + np.array([0, 0.05 * sw]), *reversed(contour_left)]
@@ -2236,6 +2259,24 @@ def _smooth_outline(alpha: np.ndarray, sigma: float) -> np.ndarray:
     smooth = _blur(alpha.astype(np.float32), sigma)
     # (The blurred ramp is about 2.5 sigma wide; steepened to about a pixel.)
     return np.clip((smooth - 0.5) * 2.0 * sigma + 0.5, 0.0, 1.0).astype(np.float32)
+
+
+#: A top's shoulder line goes to the photo's shoulders' outline where that lies within this many shoulder widths of the
+#: straight line from its collar corner to its shoulder point.
+SHOULDER_SNAP = 0.12
+
+
+def _body_top(parse: np.ndarray, body: _Body) -> np.ndarray:
+    """Per column, the body's top outline below the head (the first row of the body, not the face, hair or hands, from
+    a little above the neck down; the image height where none), smoothed along the columns (the parse's ragged edge
+    is no shape of a shoulder). (The neck counts: beside it, the parse calls the bare shoulders' slope neck.)"""
+    sw = body.width
+    height = parse.shape[0]
+    pixels = (parse != labels.BACKGROUND) & ~np.isin(parse, (labels.FACE, labels.HAIR, *labels.HAND_LABELS))
+    top = int(np.clip(body.neck[1] - 0.35 * sw, 0, height - 1))
+    pixels[:top] = False
+    first = np.where(pixels.any(0), np.argmax(pixels, 0), height).astype(np.float64)
+    return ndimage.median_filter(first, max(3, int(round(0.06 * sw)) | 1), mode="nearest")
 
 
 def _shoulder_cover(covered: np.ndarray, parse: np.ndarray, body: _Body, collar: tuple[np.ndarray, np.ndarray],
