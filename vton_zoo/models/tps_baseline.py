@@ -1733,7 +1733,8 @@ def _upper_layers(garment_mask: np.ndarray, garment: np.ndarray, body: _Body, ou
     p_hem_y = armpit_y + length
     logger.debug("upper: hem at %.1f (armpit %.1f, length %.1f)", p_hem_y, armpit_y, length)
     ankles = [a[1] for a in body.ankle if a is not None]
-    p_hem_y = min(p_hem_y, height - 2.0, max(ankles) + 0.05 * sw if ankles else height - 2.0)
+    p_hem_y = min(p_hem_y, height - 2.0, max(ankles) + 0.05 * sw) if ankles else min(
+        p_hem_y, np.inf if _cut_below(parse, body) else height - 2.0)
 
     # Off the shoulder the top edge crosses the upper arms a little below the shoulders, however tall the puffs
     # hanging from it are in the product shot (from the armpits by the scale, it rose to the neck's base over a
@@ -1797,7 +1798,7 @@ def _upper_layers(garment_mask: np.ndarray, garment: np.ndarray, body: _Body, ou
         for side in (0, 1):
             x = int(np.clip(round(p_shoulder[side][0]), 0, width - 1))
             if abs(body_top[x] - p_shoulder[side][1]) <= SHOULDER_SNAP * sw:
-                p_shoulder[side] = np.array([p_shoulder[side][0], max(float(body_top[x]), float(p_collar[side][1]))])
+                p_shoulder[side] = np.array([p_shoulder[side][0], float(body_top[x])])
         for side in (0, 1):
             for u in (1 / 3, 2 / 3):
                 p_x = float(p_collar[side][0] + u * (p_shoulder[side][0] - p_collar[side][0]))
@@ -2100,7 +2101,7 @@ def _lower_layers(garment_mask: np.ndarray, body: _Body, outline: _Outline, pars
     scale = w_half / (FLAT_TO_WORN * g_waist_half)  # garment lengths -> person lengths
     g_centre = 0.5 * float(shape.waist[0][0] + shape.waist[1][0])
     ankles = [a[1] for a in body.ankle if a is not None]
-    floor = (max(ankles) + 0.06 * sw) if ankles else float(height)
+    floor = (max(ankles) + 0.06 * sw) if ankles else (np.inf if _cut_below(parse, body) else float(height))
     hem_y = min(waist_y + LOWER_LENGTH * scale * (shape.bottom - shape.top), floor)
     logger.debug("lower: waist %.1f (old garment from %s, hips %.1f), hem %.1f, scale %.3f, legs %s", waist_y,
                  rows.min() if len(rows) else None, body.mid_hip[1], hem_y, scale, shape.crotch is not None)
@@ -2135,6 +2136,17 @@ def _lower_layers(garment_mask: np.ndarray, body: _Body, outline: _Outline, pars
 
 
 STRIDE = 0.3  # one ankle this much (x the shoulder width) above the other: a stride
+
+
+def _cut_below(parse: np.ndarray, body: _Body) -> bool:
+    """Whether the photo ends above the feet: no ankle in it, and the body (about its middle) reaching its bottom row.
+    A garment there runs on past the frame at its own length (fitted into the frame, trousers were squeezed to half
+    their length, their hems and flares drawn at the photo's bottom edge over the thighs)."""
+    if any(a is not None for a in body.ankle):
+        return False
+    centre = int(np.clip(round(float(body.centre_x(parse.shape[0] - 1))), 0, parse.shape[1] - 1))
+    band = parse[-2:, max(0, centre - int(0.3 * body.width)): centre + int(0.3 * body.width) + 1]
+    return bool((band != labels.BACKGROUND).mean() > 0.3)
 
 
 def _legs_extent(body: _Body, y: float, config: TPSBaselineConfig) -> float:
