@@ -69,6 +69,19 @@ def _tryon(person: str, garment: str):
     return _pipeline()(REAL / "person" / person, REAL / "garment" / garment)
 
 
+def _tryon_with_flow(person: str, garment: str):
+    """:func:`_tryon` run again with the model's own sampling grid caught (its ``flow`` output, through a forward
+    hook): the result and that grid, ``(2, H, W)`` in [-1, 1] (x, y; zero where no part was mapped)."""
+    pipe = _pipeline()
+    caught = {}
+    hook = pipe.model.register_forward_hook(lambda module, inputs, outputs: caught.update(flow=outputs["flow"][0]))
+    try:
+        result = pipe(REAL / "person" / person, REAL / "garment" / garment)
+    finally:
+        hook.remove()
+    return result, caught["flow"].numpy()
+
+
 def _parse_of(result) -> np.ndarray:
     return photos._parse_from_colours(np.asarray(result.intermediates["parse"]))
 
@@ -2321,14 +2334,7 @@ def test_a_t_shirts_front_is_spaced_evenly_from_collar_to_hem(person, garment):
     middle column, the product rows per person row below the armpits' height and above it (from 0.15 shoulder widths
     under the neckline) are alike, within 0.8 to 1.3 of each other (before: 1.64, -10.9 and 1.64; now 1.01, 1.21,
     0.98). Read from the model's own sampling grid (its ``flow`` output, caught with a forward hook)."""
-    pipe = _pipeline()
-    caught = {}
-    hook = pipe.model.register_forward_hook(lambda module, inputs, outputs: caught.update(flow=outputs["flow"][0]))
-    try:
-        result = pipe(REAL / "person" / person, REAL / "garment" / garment)
-    finally:
-        hook.remove()
-    flow = caught["flow"].numpy()
+    result, flow = _tryon_with_flow(person, garment)
     height = flow.shape[1]
     region = np.asarray(result.intermediates["composite_mask"]) > 127
     k = result.keypoints
@@ -2355,14 +2361,7 @@ def test_a_tops_shoulders_are_its_mapped_fabric_up_to_the_photos_outline(person,
     own, mapped. Share of the new top's pixels beside the neck (0.2 to 0.6 shoulder widths from it, above 0.25 below
     it) that no part mapped (the model's ``flow`` is zero there, caught with a forward hook): before 0.161, 0.155,
     0.179, 0.174; now 0.061 to 0.093."""
-    pipe = _pipeline()
-    caught = {}
-    hook = pipe.model.register_forward_hook(lambda module, inputs, outputs: caught.update(flow=outputs["flow"][0]))
-    try:
-        result = pipe(REAL / "person" / person, REAL / "garment" / garment)
-    finally:
-        hook.remove()
-    flow = caught["flow"].numpy()
+    result, flow = _tryon_with_flow(person, garment)
     region = np.asarray(result.intermediates["composite_mask"]) > 127
     k = result.keypoints
     sw = float(np.hypot(*(k[2, :2] - k[5, :2])))
@@ -2385,14 +2384,7 @@ def test_a_garment_runs_on_past_a_photo_cut_above_the_feet(person, garment):
     product row the photo's bottom row shows (median over the garment's columns there, read from the model's
     ``flow``, caught with a forward hook) is well above the product's hem. As a share of the product's height, from its
     top: before 0.99 for all four; now 0.29, 0.30, 0.34 (trousers from the waist to mid-thigh) and 0.62 (the dress)."""
-    pipe = _pipeline()
-    caught = {}
-    hook = pipe.model.register_forward_hook(lambda module, inputs, outputs: caught.update(flow=outputs["flow"][0]))
-    try:
-        result = pipe(REAL / "person" / person, REAL / "garment" / garment)
-    finally:
-        hook.remove()
-    flow = caught["flow"].numpy()
+    result, flow = _tryon_with_flow(person, garment)
     height = flow.shape[1]
     region = np.asarray(result.intermediates["composite_mask"]) > 127
     product = np.asarray(result.intermediates["garment_mask"].convert("L")) > 127
